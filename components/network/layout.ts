@@ -1,0 +1,26 @@
+/** Subnet layout decided before anything is created: which addresses DHCP may hand out. */
+import { formatIpv4, lastAddress, nthAddress, parseCidr, size } from "../../stacks/cidr";
+
+/** The first addresses after the gateway stay out of DHCP, for fixed addresses a team may add later. */
+export const RESERVED_LOW_ADDRESSES = 10;
+
+export interface AllocationPool {
+  readonly start: string;
+  readonly end: string;
+}
+
+export function allocationPool(nodeCidr: string, override: Partial<AllocationPool> = {}): AllocationPool {
+  const block = parseCidr(nodeCidr);
+  if (!block) throw new Error(`invalid CIDR ${nodeCidr} reached the layout: config validation should have refused it`);
+  return {
+    start: override.start ?? nthAddress(block, Math.min(RESERVED_LOW_ADDRESSES + 1, size(block) - 2)),
+    end: override.end ?? formatIpv4(lastAddress(block) - 1),
+  };
+}
+
+/** The gateway is the first usable address, as Neutron does by default; stated so the layout is explicit. */
+export function gatewayAddress(nodeCidr: string): string {
+  const block = parseCidr(nodeCidr);
+  if (!block) throw new Error(`invalid CIDR ${nodeCidr} reached the layout`);
+  return nthAddress(block, 1);
+}

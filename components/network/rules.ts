@@ -1,0 +1,126 @@
+/**
+ * The security-group layout as data: which port is open, to whom, and why. Pure, so it is tested
+ * without the engine and the component only turns each spec into a SecGroupRule.
+ *
+ * Least privilege by remote group: node-to-node traffic is allowed from the control-plane and worker
+ * groups, never from the world; the API and SSH only from adminCidrs. Traffic between pods,
+ * including the API server's calls to istiod's webhook (15017) and proxies' xDS (15012), travels
+ * inside Calico's VXLAN tunnel, so Neutron only ever sees it as 4789/udp between node groups.
+ */
+import { cidrToken } from "../names";
+
+export const SECURITY_GROUP_ROLES = ["controlPlane", "worker", "apiLoadBalancer"] as const;
+export type SecurityGroupRole = (typeof SECURITY_GROUP_ROLES)[number];
+
+export type RuleSource = { readonly group: SecurityGroupRole } | { readonly cidr: string };
+
+export interface RuleSpec {
+  /** Stable within its group: part of the rule's logical name. */
+  readonly id: string;
+  readonly description: string;
+  readonly protocol: "tcp" | "udp" | "icmp";
+  readonly portMin?: number;
+  readonly portMax?: number;
+  readonly source: RuleSource;
+}
+
+export interface RuleLayoutInput {
+  readonly nodeCidr: string;
+  readonly adminCidrs: readonly string[];
+  /** The API is served by an Octavia load balancer (HA) rather than a floating IP on the only control-plane node. */
+  readonly apiBehindLoadBalancer: boolean;
+  /** SSH is opened (to adminCidrs only) when a keypair is configured; the bootstrap itself needs none. */
+  readonly sshEnabled: boolean;
+}
+
+const NODE_GROUPS: readonly SecurityGroupRole[] = ["controlPlane", "worker"];
+
+function sourceToken(source: RuleSource): string {
+  return "group" in source ? source.group.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`) : cidrToken(source.cidr);
+}
+
+function rule(
+  protocol: RuleSpec["protocol"],
+  ports: readonly [number, number] | undefined,
+  source: RuleSource,
+  description: string,
+): RuleSpec {
+  const portToken = ports === undefined ? "all" : ports[0] === ports[1] ? `${ports[0]}` : `${ports[0]}-${ports[1]}`;
+  return {
+    id: `${protocol}-${portToken}-from-${sourceToken(source)}`,
+    description,
+    protocol,
+    ...(ports ? { portMin: ports[0], portMax: ports[1] } : {}),
+    source,
+  };
+}
+
+const fromNodeGroups = (
+  protocol: RuleSpec["protocol"],
+  ports: readonly [number, number],
+  description: string,
+): RuleSpec[] => NODE_GROUPS.map((group) => rule(protocol, ports, { group }, description));
+
+/** Rules both node roles share: kubelet, the CNI, path-MTU discovery, break-glass SSH. */
+function commonNodeRules(input: RuleLayoutInput): RuleSpec[] {
+  return [
+    ...fromNodeGroups("tcp", [10250, 10250], "kubelet API: API server logs/exec, metrics scraping"),
+    ...fromNodeGroups("udp", [4789, 4789], "Calico VXLAN: all pod-to-pod traffic between nodes"),
+    ...fromNodeGroups("tcp", [5473, 5473], "Calico Typha: calico-node watches the datastore through Typha"),
+    rule("icmp", undefined, { cidr: input.nodeCidr }, "ICMP inside the node subnet: path-MTU discovery, diagnostics"),
+    ...(input.sshEnabled
+      ? input.adminCidrs.map((cidr) => rule("tcp", [22, 22], { cidr }, "break-glass SSH from an admin CIDR"))
+      : []),
+  ];
+}
+
+function controlPlaneRules(input: RuleLayoutInput): RuleSpec[] {
+  const apiClients: RuleSpec[] = input.apiBehindLoadBalancer
+    ? // Octavia's amphorae proxy the API from their own port in the node subnet: not a member of any of our groups.
+      [
+        rule(
+          "tcp",
+          [6443, 6443],
+          { cidr: input.nodeCidr },
+          "Kubernetes API from the API load balancer (amphora in the node subnet)",
+        ),
+      ]
+    : input.adminCidrs.map((cidr) =>
+        rule("tcp", [6443, 6443], { cidr }, "Kubernetes API from an admin CIDR (floating IP)"),
+      );
+  return [
+    ...fromNodeGroups("tcp", [6443, 6443], "Kubernetes API from the nodes (kubelets, in-cluster clients)"),
+    ...apiClients,
+    rule("tcp", [2379, 2380], { group: "controlPlane" }, "etcd client and peer traffic between control-plane nodes"),
+    ...commonNodeRules(input),
+  ];
+}
+
+function workerRules(input: RuleLayoutInput): RuleSpec[] {
+  return [
+    // Octavia load balancers made by the cloud-controller-manager reach Service NodePorts from the node subnet.
+    rule(
+      "tcp",
+      [30000, 32767],
+      { cidr: input.nodeCidr },
+      "Service NodePorts from Octavia load balancers (ingress gateway)",
+    ),
+    rule("udp", [30000, 32767], { cidr: input.nodeCidr }, "UDP Service NodePorts from Octavia load balancers"),
+    ...commonNodeRules(input),
+  ];
+}
+
+function apiLoadBalancerRules(input: RuleLayoutInput): RuleSpec[] {
+  return [
+    ...input.adminCidrs.map((cidr) => rule("tcp", [6443, 6443], { cidr }, "Kubernetes API from an admin CIDR")),
+    rule("tcp", [6443, 6443], { cidr: input.nodeCidr }, "Kubernetes API from the nodes through the endpoint"),
+  ];
+}
+
+export function securityGroupRules(input: RuleLayoutInput): Record<SecurityGroupRole, RuleSpec[]> {
+  return {
+    controlPlane: controlPlaneRules(input),
+    worker: workerRules(input),
+    apiLoadBalancer: input.apiBehindLoadBalancer ? apiLoadBalancerRules(input) : [],
+  };
+}

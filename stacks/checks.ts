@@ -1,0 +1,141 @@
+/**
+ * Rules that span several keys (the per-key schemas cannot see each other). Each rule reads only
+ * keys that passed their own validation, so one typo does not cascade into a list of false alarms.
+ */
+import {
+  contains,
+  formatCidr,
+  type Ipv4Cidr,
+  isWorldOpen,
+  lastAddress,
+  overlaps,
+  parseCidr,
+  parseIpv4,
+  size,
+} from "./cidr";
+import type { ConfigProblem } from "./errors";
+import type { ConfigValues } from "./keys";
+
+export type PartialConfig = Partial<ConfigValues>;
+type Rule = (config: PartialConfig) => ConfigProblem[];
+
+const RESERVED_LOW_ADDRESSES = 10;
+
+const cidrOverlaps: Rule = (config) => {
+  const named: [string, string | undefined][] = [
+    ["nodeCidr", config.nodeCidr],
+    ["podCidr", config.podCidr],
+    ["serviceCidr", config.serviceCidr],
+  ];
+  const parsed = named.flatMap(([name, text]) => {
+    const block = text === undefined ? undefined : parseCidr(text);
+    return block ? [{ name, text: text as string, block }] : [];
+  });
+  const problems: ConfigProblem[] = [];
+  for (let i = 0; i < parsed.length; i++) {
+    for (let j = i + 1; j < parsed.length; j++) {
+      const [a, b] = [parsed[i], parsed[j]];
+      if (overlaps(a.block, b.block)) {
+        problems.push({
+          path: b.name,
+          given: b.text,
+          expected: `must not overlap ${a.name} (${a.text}): nodes, pods and services need disjoint ranges`,
+        });
+      }
+    }
+  }
+  return problems;
+};
+
+function nodeCount(config: PartialConfig): number {
+  const workers = (config.workerPools ?? []).reduce((sum, pool) => sum + pool.count, 0);
+  return (config.controlPlaneCount ?? 0) + workers;
+}
+
+const nodeSubnetCapacity: Rule = (config) => {
+  const block = config.nodeCidr ? parseCidr(config.nodeCidr) : undefined;
+  if (!block) return [];
+  // network, gateway, broadcast, the reserved low addresses, the API VIP, plus one spare per node for rolls.
+  const needed = RESERVED_LOW_ADDRESSES + 3 + 2 * nodeCount(config);
+  return size(block) >= needed
+    ? []
+    : [
+        {
+          path: "nodeCidr",
+          given: config.nodeCidr,
+          expected: `too small for ${nodeCount(config)} nodes (needs at least ${needed} addresses to roll them); use a larger block such as /22`,
+        },
+      ];
+};
+
+function poolBoundary(block: Ipv4Cidr, config: PartialConfig): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const check = (path: "allocationPoolStart" | "allocationPoolEnd"): number | undefined => {
+    const text = config[path];
+    if (text === undefined) return undefined;
+    const address = parseIpv4(text);
+    if (address === undefined) return undefined;
+    if (!contains(block, address) || address === block.network || address === lastAddress(block)) {
+      problems.push({ path, given: text, expected: `must be a usable address inside nodeCidr ${formatCidr(block)}` });
+      return undefined;
+    }
+    return address;
+  };
+  const start = check("allocationPoolStart");
+  const end = check("allocationPoolEnd");
+  if (start !== undefined && end !== undefined && start > end) {
+    problems.push({
+      path: "allocationPoolEnd",
+      given: config.allocationPoolEnd,
+      expected: "must not come before allocationPoolStart",
+    });
+  }
+  return problems;
+}
+
+const allocationPool: Rule = (config) => {
+  const block = config.nodeCidr ? parseCidr(config.nodeCidr) : undefined;
+  return block ? poolBoundary(block, config) : [];
+};
+
+const networkMode: Rule = (config) => {
+  const existingKeys = ["existingNetworkId", "existingSubnetId", "existingRouterId"] as const;
+  if (config.networkMode === "existing") {
+    return (["existingNetworkId", "existingSubnetId"] as const)
+      .filter((name) => config[name] === undefined)
+      .map((name) => ({ path: name, expected: "required when networkMode is existing" }));
+  }
+  if (config.networkMode === "create") {
+    return existingKeys
+      .filter((name) => config[name] !== undefined)
+      .map((name) => ({
+        path: name,
+        given: config[name],
+        expected: "only used when networkMode is existing; remove it or set networkMode: existing",
+      }));
+  }
+  return [];
+};
+
+const worldOpenAdmin: Rule = (config) => {
+  if (config.environment === undefined || config.environment === "dev" || config.allowWorldOpenAdminCidr) return [];
+  return (config.adminCidrs ?? []).flatMap((text, index) =>
+    isWorldOpen(text)
+      ? [
+          {
+            path: `adminCidrs[${index}]`,
+            given: text,
+            expected: `opens the Kubernetes API and SSH to the whole internet, refused in ${config.environment}; list your office, VPN or bastion CIDRs (or set allowWorldOpenAdminCidr: true to accept the risk)`,
+          },
+        ]
+      : [],
+  );
+};
+
+export const crossKeyRules: readonly Rule[] = [
+  cidrOverlaps,
+  nodeSubnetCapacity,
+  allocationPool,
+  networkMode,
+  worldOpenAdmin,
+];

@@ -1,0 +1,186 @@
+/**
+ * The one place configuration is read. `parseStackConfig` is pure (raw strings in, typed config or
+ * a ConfigError out); `loadStackConfig` feeds it from the Pulumi runtime. Both run before any
+ * resource is registered.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as runtimeConfig from "@pulumi/pulumi/runtime/config";
+import { parse as parseYaml } from "yaml";
+import type { ZodError } from "zod";
+import { crossKeyRules, type PartialConfig } from "./checks";
+import { ConfigError, type ConfigProblem } from "./errors";
+import { type ConfigKeyName, type ConfigValues, configKeys } from "./keys";
+import { type DefaultContext, defaultFor, ENVIRONMENTS, type Environment, type KeySpec } from "./spec";
+
+export const PROJECT = "istio-openstack";
+
+export interface StackConfig extends ConfigValues {
+  readonly project: string;
+  readonly stack: string;
+}
+
+export interface RawConfig {
+  /** Values as the Pulumi engine hands them over: strings, with arrays and objects JSON-encoded. */
+  readonly values: Readonly<Record<string, string>>;
+  /** Keys (without namespace) whose values were set as secrets. */
+  readonly secretKeys?: ReadonlySet<string>;
+}
+
+const specs: Readonly<Record<ConfigKeyName, KeySpec>> = configKeys;
+const keyNames = Object.keys(specs) as ConfigKeyName[];
+
+/** Turns the engine's string into the value the key's type declares; on mismatch the string stays and the schema reports it. */
+function decode(spec: KeySpec, raw: string, path: string): { value: unknown } | { problem: ConfigProblem } {
+  switch (spec.type) {
+    case "integer":
+      return { value: /^[-+]?\d+$/.test(raw.trim()) ? Number(raw) : raw };
+    case "boolean":
+      return { value: raw === "true" ? true : raw === "false" ? false : raw };
+    case "array": {
+      try {
+        return { value: JSON.parse(raw) };
+      } catch {
+        return { value: raw };
+      }
+    }
+    case "string":
+      if (!spec.yamlDocument) return { value: raw };
+      try {
+        return { value: parseYaml(raw) };
+      } catch (error) {
+        return {
+          problem: { path, expected: `expected a YAML document: ${(error as Error).message.split("\n")[0]}` },
+        };
+      }
+  }
+}
+
+function formatPath(name: string, path: readonly PropertyKey[]): string {
+  return path.reduce<string>(
+    (acc, part) => (typeof part === "number" ? `${acc}[${part}]` : `${acc}.${String(part)}`),
+    name,
+  );
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  return path.reduce<unknown>(
+    (node, part) =>
+      node !== null && typeof node === "object" ? (node as Record<PropertyKey, unknown>)[part] : undefined,
+    root,
+  );
+}
+
+function zodProblems(name: string, value: unknown, error: ZodError, secret: boolean): ConfigProblem[] {
+  return error.issues.map((issue) => {
+    const given = valueAt(value, issue.path);
+    if (issue.code === "unrecognized_keys") {
+      return { path: formatPath(name, issue.path), expected: `unknown field(s) ${issue.keys.join(", ")}` };
+    }
+    return {
+      path: formatPath(name, issue.path),
+      expected: issue.message,
+      given,
+      givenIsSecret: secret && given !== undefined,
+    };
+  });
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let previous = row[0];
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const current = row[j];
+      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
+      previous = current;
+    }
+  }
+  return row[b.length];
+}
+
+function unknownKeyProblem(name: string, given: string): ConfigProblem {
+  const closest = keyNames
+    .map((candidate) => ({ candidate, distance: editDistance(name.toLowerCase(), candidate.toLowerCase()) }))
+    .sort((a, b) => a.distance - b.distance)[0];
+  const hint = closest && closest.distance <= 3 ? `did you mean ${closest.candidate}?` : "see the README for the keys";
+  return { path: name, given, expected: `unknown key (a typo is never ignored); ${hint}` };
+}
+
+function resolveEnvironment(raw: RawConfig, stack: string): Environment | undefined {
+  const candidate = raw.values.environment ?? stack;
+  return (ENVIRONMENTS as readonly string[]).includes(candidate) ? (candidate as Environment) : undefined;
+}
+
+export function parseStackConfig(raw: RawConfig, stack: string, project = PROJECT): StackConfig {
+  const problems: ConfigProblem[] = [];
+  const secretKeys = raw.secretKeys ?? new Set<string>();
+
+  for (const [name, given] of Object.entries(raw.values)) {
+    if (!(name in specs)) problems.push(unknownKeyProblem(name, given));
+  }
+
+  const environment = resolveEnvironment(raw, stack);
+  if (environment === undefined) {
+    problems.push({
+      path: "environment",
+      given: raw.values.environment,
+      expected: `expected one of ${ENVIRONMENTS.join(", ")} (required when the stack is not named after one)`,
+    });
+    throw new ConfigError(stack, project, problems);
+  }
+  const context: DefaultContext = { environment, stack };
+
+  const parsed: Record<string, unknown> = {};
+  for (const name of keyNames) {
+    const spec = specs[name];
+    const rawValue = raw.values[name];
+    let value: unknown;
+    if (rawValue === undefined) {
+      value = defaultFor(spec, context);
+      if (value === undefined) {
+        if (!spec.optional) problems.push({ path: name, expected: `required: ${spec.description}` });
+        continue;
+      }
+    } else {
+      if (spec.secret && !secretKeys.has(name)) {
+        problems.push({ path: name, expected: `must be set as a secret: pulumi config set --secret ${name} ...` });
+      }
+      const decoded = decode(spec, rawValue, name);
+      if ("problem" in decoded) {
+        problems.push(decoded.problem);
+        continue;
+      }
+      value = decoded.value;
+    }
+    const result = spec.schema.safeParse(value);
+    if (result.success) parsed[name] = result.data;
+    else problems.push(...zodProblems(name, value, result.error, Boolean(spec.secret)));
+  }
+
+  for (const rule of crossKeyRules) problems.push(...rule(parsed as PartialConfig));
+  if (problems.length > 0) throw new ConfigError(stack, project, problems);
+  return { ...(parsed as unknown as ConfigValues), project, stack };
+}
+
+/** The SDK knows which keys were set with --secret but marks the lookup internal; fail closed if it goes away. */
+const isConfigSecret: (fullKey: string) => boolean =
+  (runtimeConfig as unknown as { isConfigSecret?: (fullKey: string) => boolean }).isConfigSecret ??
+  (() => {
+    throw new Error("@pulumi/pulumi no longer exposes runtime.isConfigSecret; update stacks/load.ts");
+  });
+
+/** Reads this project's keys from the running Pulumi program (engine or mocks) and validates them. */
+export function loadStackConfig(): StackConfig {
+  const project = pulumi.getProject();
+  const prefix = `${project}:`;
+  const values: Record<string, string> = {};
+  const secretKeys = new Set<string>();
+  for (const [fullKey, value] of Object.entries(pulumi.runtime.allConfig())) {
+    if (!fullKey.startsWith(prefix)) continue; // provider namespaces (openstack:, kubernetes:) are theirs
+    const name = fullKey.slice(prefix.length);
+    values[name] = value;
+    if (isConfigSecret(fullKey)) secretKeys.add(name);
+  }
+  return parseStackConfig({ values, secretKeys }, pulumi.getStack(), project);
+}

@@ -1,0 +1,263 @@
+import fc from "fast-check";
+import { ConfigError } from "../stacks/errors";
+import { configKeys } from "../stacks/keys";
+import { parseStackConfig } from "../stacks/load";
+import { rawConfig } from "./harness";
+
+/** The validation message for a config, or a failure if it was accepted. */
+function refusal(stack: string, overrides: Record<string, unknown>, secretKeys: string[] = []): string {
+  try {
+    parseStackConfig(rawConfig(stack, overrides, secretKeys), stack);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).message;
+  }
+  throw new Error(`stack ${stack} accepted ${JSON.stringify(overrides)}`);
+}
+
+describe("every committed stack is valid", () => {
+  it.each(["dev", "staging", "prod"])("%s", (stack) => {
+    const config = parseStackConfig(rawConfig(stack), stack);
+    expect(config.environment).toBe(stack);
+  });
+
+  it("dev is small, prod highly available and locked down", () => {
+    const dev = parseStackConfig(rawConfig("dev"), "dev");
+    const prod = parseStackConfig(rawConfig("prod"), "prod");
+    expect(dev.controlPlaneCount).toBe(1);
+    expect(prod.controlPlaneCount).toBe(3);
+    expect(prod.controlPlaneServerGroupPolicy).toBe("anti-affinity");
+    expect(prod.protectResources).toBe(true);
+    expect(dev.protectResources).toBe(false);
+  });
+});
+
+describe("bad configuration is refused with the key named", () => {
+  const cases: [string, string, Record<string, unknown>, RegExp][] = [
+    [
+      "malformed CIDR",
+      "dev",
+      { nodeCidr: "10.20.0.0/33" },
+      /istio-openstack:nodeCidr: expected an IPv4 CIDR.*"10\.20\.0\.0\/33"/,
+    ],
+    [
+      "host bits set",
+      "dev",
+      { podCidr: "10.244.1.0/16" },
+      /istio-openstack:podCidr: expected an IPv4 CIDR with no host bits/,
+    ],
+    [
+      "pod range overlapping the nodes",
+      "dev",
+      { podCidr: "10.20.0.0/16" },
+      /istio-openstack:podCidr: must not overlap nodeCidr/,
+    ],
+    [
+      "service range overlapping pods",
+      "dev",
+      { serviceCidr: "10.244.128.0/20" },
+      /istio-openstack:serviceCidr: must not overlap podCidr/,
+    ],
+    [
+      "even control plane",
+      "dev",
+      { controlPlaneCount: 2 },
+      /istio-openstack:controlPlaneCount: expected 1, 3 or 5.*\(got 2\)/,
+    ],
+    ["MTU too small", "dev", { networkMtu: 1200 }, /istio-openstack:networkMtu: must be at least 1280.*\(got 1200\)/],
+    ["MTU too large", "dev", { networkMtu: 9001 }, /istio-openstack:networkMtu: must be at most 9000/],
+    [
+      "integer given as text",
+      "dev",
+      { controlPlaneCount: "three" },
+      /istio-openstack:controlPlaneCount: .*\(got "three"\)/,
+    ],
+    [
+      "boolean given as text",
+      "dev",
+      { allowWorldOpenAdminCidr: "yes" },
+      /istio-openstack:allowWorldOpenAdminCidr: .*boolean.*\(got "yes"\)/,
+    ],
+    ["list given as text", "dev", { adminCidrs: "10.0.0.0/8" }, /istio-openstack:adminCidrs: .*array/],
+    [
+      "empty required string",
+      "dev",
+      { controlPlaneFlavor: "  " },
+      /istio-openstack:controlPlaneFlavor: must not be empty/,
+    ],
+    [
+      "unknown key with a suggestion",
+      "dev",
+      { contolPlaneCount: 3 },
+      /istio-openstack:contolPlaneCount: unknown key.*did you mean controlPlaneCount\?/,
+    ],
+    [
+      "floating version",
+      "dev",
+      { kubernetesVersion: "latest" },
+      /istio-openstack:kubernetesVersion: expected an exact version.*\(got "latest"\)/,
+    ],
+    [
+      "partial version",
+      "dev",
+      { kubernetesVersion: "1.33" },
+      /istio-openstack:kubernetesVersion: expected an exact version/,
+    ],
+    [
+      "world-open admin CIDR in staging",
+      "staging",
+      { adminCidrs: ["0.0.0.0/0"] },
+      /istio-openstack:adminCidrs\[0\]: opens the Kubernetes API and SSH to the whole internet, refused in staging/,
+    ],
+    [
+      "world-open admin CIDR in prod",
+      "prod",
+      { adminCidrs: ["10.1.0.0/16", "0.0.0.0/0"] },
+      /istio-openstack:adminCidrs\[1\]: .*refused in prod/,
+    ],
+    ["no admin CIDR", "dev", { adminCidrs: undefined }, /istio-openstack:adminCidrs: required/],
+    [
+      "existing mode without ids",
+      "dev",
+      { networkMode: "existing" },
+      /istio-openstack:existingNetworkId: required when networkMode is existing[\s\S]*istio-openstack:existingSubnetId: required/,
+    ],
+    [
+      "existing ids in create mode",
+      "dev",
+      { existingSubnetId: "9b6f2c1e-0d4a-4c8e-9f3b-2a1d5e7c8b90" },
+      /istio-openstack:existingSubnetId: only used when networkMode is existing/,
+    ],
+    [
+      "allocation pool outside the subnet",
+      "dev",
+      { allocationPoolStart: "10.99.0.10" },
+      /istio-openstack:allocationPoolStart: must be a usable address inside nodeCidr 10\.20\.0\.0\/22/,
+    ],
+    [
+      "allocation pool reversed",
+      "dev",
+      { allocationPoolStart: "10.20.1.0", allocationPoolEnd: "10.20.0.50" },
+      /istio-openstack:allocationPoolEnd: must not come before allocationPoolStart/,
+    ],
+    [
+      "unknown environment",
+      "dev",
+      { environment: "qa" },
+      /istio-openstack:environment: expected one of dev, staging, prod/,
+    ],
+    [
+      "cluster name not a DNS label",
+      "dev",
+      { clusterName: "Mesh_Prod" },
+      /istio-openstack:clusterName: expected lowercase letters/,
+    ],
+    [
+      "worker pools not YAML",
+      "dev",
+      { workerPools: "- name: a\n  count: [" },
+      /istio-openstack:workerPools: expected a YAML document/,
+    ],
+    [
+      "worker pool count negative",
+      "dev",
+      { workerPools: "- name: general\n  count: -1\n  flavor: m1.large\n" },
+      /istio-openstack:workerPools\[0\]\.count: must be 0 or more.*\(got -1\)/,
+    ],
+    [
+      "worker pool typo",
+      "dev",
+      { workerPools: "- name: general\n  count: 1\n  flavour: m1.large\n" },
+      /istio-openstack:workerPools\[0\][\s\S]*(flavour|flavor)/,
+    ],
+    [
+      "duplicate worker pools",
+      "dev",
+      {
+        workerPools: [
+          { name: "a", count: 1, flavor: "f" },
+          { name: "a", count: 1, flavor: "f" },
+        ],
+      },
+      /istio-openstack:workerPools: pool names must be unique/,
+    ],
+    [
+      "bad taint effect",
+      "dev",
+      { workerPools: [{ name: "a", count: 1, flavor: "f", taints: [{ key: "k", effect: "Never" }] }] },
+      /istio-openstack:workerPools\[0\]\.taints\[0\]\.effect/,
+    ],
+    ["node subnet too small", "dev", { nodeCidr: "10.20.0.0/29" }, /istio-openstack:nodeCidr: too small for 3 nodes/],
+    [
+      "SSH key not a key",
+      "dev",
+      { sshPublicKey: "hello" },
+      /istio-openstack:sshPublicKey: expected an OpenSSH public key line/,
+    ],
+  ];
+
+  it.each(cases)("%s", (_title, stack, overrides, expected) => {
+    const message = refusal(stack, overrides);
+    expect(message).toMatch(expected);
+    expect(message).toMatch(/nothing was created/);
+  });
+
+  it("world-open admin CIDR is accepted in staging when explicitly allowed, and in dev", () => {
+    expect(() =>
+      parseStackConfig(rawConfig("staging", { adminCidrs: ["0.0.0.0/0"], allowWorldOpenAdminCidr: true }), "staging"),
+    ).not.toThrow();
+    expect(() => parseStackConfig(rawConfig("dev", { adminCidrs: ["0.0.0.0/0"] }), "dev")).not.toThrow();
+  });
+
+  it("reports every problem at once, one line each", () => {
+    const message = refusal("prod", {
+      controlPlaneCount: 4,
+      networkMtu: 100,
+      nodeCidr: "nope",
+      adminCidrs: ["0.0.0.0/0"],
+    });
+    expect(message).toMatch(/invalid \(4 problems\)/);
+    for (const key of ["controlPlaneCount", "networkMtu", "nodeCidr", "adminCidrs[0]"]) {
+      expect(message).toContain(`istio-openstack:${key}:`);
+    }
+  });
+
+  it("a stack not named after an environment must say which one it is", () => {
+    expect(() => parseStackConfig(rawConfig("dev"), "team-a")).toThrow(/istio-openstack:environment/);
+    expect(
+      parseStackConfig(rawConfig("dev", { environment: "staging", clusterName: "team-a" }), "team-a").environment,
+    ).toBe("staging");
+  });
+});
+
+describe("no value of any key crashes the loader", () => {
+  const keys = Object.keys(configKeys);
+  const anyValue = fc.oneof(
+    fc.string(),
+    fc.integer(),
+    fc.boolean(),
+    fc.constant(null),
+    fc.array(fc.oneof(fc.string(), fc.integer())),
+    fc.dictionary(fc.string(), fc.string()),
+    fc.constantFrom("0.0.0.0/0", "10.0.0.0/8", "latest", "- a\n- b", "{", "1e3", "-0", "[1,2"),
+  );
+
+  it("returns a config or throws a ConfigError naming the key", () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...keys),
+        anyValue,
+        fc.constantFrom("dev", "staging", "prod"),
+        (name, value, stack) => {
+          try {
+            parseStackConfig(rawConfig(stack, { [name]: value }), stack);
+          } catch (error) {
+            if (!(error instanceof ConfigError)) throw error;
+            expect(error.problems.length).toBeGreaterThan(0);
+          }
+        },
+      ),
+      { numRuns: 400 },
+    );
+  });
+});

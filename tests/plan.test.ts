@@ -1,0 +1,42 @@
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { ROOT } from "./harness";
+
+const tsx = path.join(ROOT, "node_modules", ".bin", "tsx");
+
+function plan(...args: string[]) {
+  return spawnSync(tsx, ["tools/plan.ts", ...args], { cwd: ROOT, encoding: "utf8", timeout: 30_000 });
+}
+
+describe("npm run plan", () => {
+  it("prints the tree, the counts and the config in effect, and writes the artifacts", () => {
+    const out = mkdtempSync(path.join(tmpdir(), "plan-"));
+    const result = plan("--stack", "dev", "--out", out);
+    expect(result.stderr).toBe("");
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(/Plan for stack "dev"/);
+    expect(result.stdout).toMatch(/\+ openstack:networking\/network:Network {2}mesh-dev-network/);
+    expect(result.stdout).toMatch(/Counts by type:[\s\S]*openstack:networking\/secGroupRule:SecGroupRule/);
+    expect(result.stdout).toMatch(/adminCidrs = \["203\.0\.113\.0\/24"\]/);
+    const resources = JSON.parse(readFileSync(path.join(out, "resources.json"), "utf8")) as { type: string }[];
+    expect(resources.some((r) => r.type === "openstack:networking/subnet:Subnet")).toBe(true);
+    expect(existsSync(path.join(out, "config.json"))).toBe(true);
+  });
+
+  it("exits 1 with the validation message on bad config, and registers nothing", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "plan-bad-"));
+    const stackFile = path.join(dir, "Pulumi.broken.yaml");
+    writeFileSync(
+      stackFile,
+      "config:\n  istio-openstack:environment: prod\n  istio-openstack:adminCidrs: ['0.0.0.0/0']\n  istio-openstack:controlPlaneCount: 2\n",
+    );
+    const result = plan("--stack", "broken", "--stack-file", stackFile, "--out", path.join(dir, "out"));
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/istio-openstack:adminCidrs\[0\]: opens the Kubernetes API/);
+    expect(result.stderr).toMatch(/istio-openstack:controlPlaneCount: expected 1, 3 or 5/);
+    expect(result.stdout).toBe("");
+    expect(existsSync(path.join(dir, "out"))).toBe(false);
+  });
+});

@@ -1,0 +1,209 @@
+/**
+ * The offline engine: runs the program under the Pulumi SDK's mocks (no CLI, no cloud) and records
+ * every resource with its type, logical name, parent and inputs. `npm run plan`, the benchmark and
+ * the tests all use it. Cloud-computed outputs (ids, addresses) are made up deterministically.
+ */
+import { createHash } from "node:crypto";
+import * as pulumi from "@pulumi/pulumi";
+
+export interface RecordedResource {
+  /** type::name, unique within a run. */
+  readonly key: string;
+  readonly type: string;
+  readonly name: string;
+  readonly custom: boolean;
+  /** Key of the parent resource; undefined for resources parented to the stack. */
+  readonly parent?: string;
+  /** Inputs as the engine would receive them, secrets unwrapped (see secretInputs). */
+  readonly inputs: Record<string, unknown>;
+  /** Names of the inputs that were Pulumi secrets. */
+  readonly secretInputs: readonly string[];
+  /** Logical names of the resources this one explicitly depends on (dependsOn). */
+  readonly dependsOn: readonly string[];
+  /** Resource options that matter to a reviewer. */
+  readonly options: {
+    readonly protect?: boolean;
+    readonly ignoreChanges?: readonly string[];
+    readonly deleteBeforeReplace?: boolean;
+  };
+}
+
+export interface MockFixtures {
+  /** getSubnet results by subnet id (bring-your-own network). */
+  readonly subnets?: Readonly<Record<string, { cidr: string; networkId?: string }>>;
+  readonly networks?: Readonly<Record<string, { mtu?: number; name?: string }>>;
+}
+
+export interface MockRunOptions {
+  readonly project: string;
+  readonly stack: string;
+  /** Full keys ("project:key") to string values, as the engine passes them. */
+  readonly config: Readonly<Record<string, string>>;
+  readonly secretKeys?: readonly string[];
+  readonly fixtures?: MockFixtures;
+}
+
+export interface MockRun {
+  readonly resources: readonly RecordedResource[];
+  readonly outputs: Record<string, unknown>;
+  /** Output names whose values are Pulumi secrets. */
+  readonly secretOutputs: readonly string[];
+}
+
+export function fakeId(...parts: string[]): string {
+  const hex = createHash("sha256").update(parts.join("/")).digest("hex");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+}
+
+/** A deterministic address in the documentation range 198.51.100.0/24 for floating IPs and VIPs. */
+export function fakePublicAddress(name: string): string {
+  const byte = createHash("sha256").update(name).digest()[0];
+  return `198.51.100.${(byte % 250) + 2}`;
+}
+
+type State = Record<string, unknown>;
+
+const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+
+function isSecretValue(value: unknown): value is { value: unknown } {
+  return typeof value === "object" && value !== null && (value as State)[SECRET_SIG_KEY] === SECRET_SIG;
+}
+
+/** Deep-unwraps the SDK's secret envelopes; returns the plain inputs and which top-level inputs were secret. */
+function unwrapSecrets(inputs: State): { plain: State; secretNames: string[] } {
+  const secretNames: string[] = [];
+  const unwrap = (value: unknown): unknown => {
+    if (isSecretValue(value)) return unwrap(value.value);
+    if (Array.isArray(value)) return value.map(unwrap);
+    if (typeof value === "object" && value !== null) {
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrap(v)]));
+    }
+    return value;
+  };
+  const plain: State = {};
+  for (const [name, value] of Object.entries(inputs)) {
+    if (JSON.stringify(value ?? null).includes(SECRET_SIG)) secretNames.push(name);
+    plain[name] = unwrap(value);
+  }
+  return { plain, secretNames };
+}
+type StateFn = (name: string, inputs: State) => State;
+
+/** What OpenStack would compute for the resource types the program creates. */
+const computedState: Record<string, StateFn> = {
+  "openstack:networking/network:Network": (_name, inputs) => ({ mtu: inputs.mtu ?? 1450 }),
+  "openstack:networking/floatingIp:FloatingIp": (name) => ({ address: fakePublicAddress(name) }),
+};
+
+export async function runUnderMocks(program: () => unknown, options: MockRunOptions): Promise<MockRun> {
+  const recorded = new Map<string, RecordedResource & { inputs: State; secretInputs: string[] }>();
+  const keyOf = new Map<pulumi.Resource, string>();
+  let constructed = 0;
+  let registered = 0;
+
+  const mocks: pulumi.runtime.Mocks = {
+    newResource(args: pulumi.runtime.MockResourceArgs) {
+      registered++;
+      const { plain: inputs, secretNames } = unwrapSecrets((args.inputs ?? {}) as State);
+      const entry = recorded.get(`${args.type}::${args.name}`);
+      if (entry) {
+        entry.inputs = inputs;
+        entry.secretInputs = secretNames;
+      }
+      const extra = computedState[args.type]?.(args.name, inputs) ?? {};
+      return { id: args.custom === false ? undefined : fakeId(args.type, args.name), state: { ...inputs, ...extra } };
+    },
+    call(args: pulumi.runtime.MockCallArgs) {
+      const { plain: inputs } = unwrapSecrets((args.inputs ?? {}) as State);
+      switch (args.token) {
+        case "openstack:networking/getNetwork:getNetwork": {
+          const id = (inputs.networkId as string | undefined) ?? fakeId("network", String(inputs.name));
+          const fixture = options.fixtures?.networks?.[id];
+          return { id, name: fixture?.name ?? inputs.name ?? "public", mtu: fixture?.mtu ?? 1500, external: true };
+        }
+        case "openstack:networking/getSubnet:getSubnet": {
+          const id = String(inputs.subnetId);
+          const fixture = options.fixtures?.subnets?.[id];
+          if (!fixture) throw new Error(`mock: no subnet fixture for ${id}`);
+          return { id, cidr: fixture.cidr, networkId: fixture.networkId ?? fakeId("network-of", id) };
+        }
+        default:
+          return inputs;
+      }
+    },
+  };
+
+  // An error thrown in an apply fails `pulumi up`; here it would surface only as an unhandled rejection.
+  const failures: unknown[] = [];
+  const onRejection = (reason: unknown) => failures.push(reason);
+  process.on("unhandledRejection", onRejection);
+  try {
+    return await evaluate();
+  } finally {
+    process.off("unhandledRejection", onRejection);
+  }
+
+  async function evaluate(): Promise<MockRun> {
+    await pulumi.runtime.setMocks(mocks, options.project, options.stack, false);
+    pulumi.runtime.setAllConfig({ ...options.config }, [...(options.secretKeys ?? [])]);
+    let exported: Record<string, unknown> = {};
+    // The root Stack resource must exist before stack transformations can be registered.
+    await pulumi.runtime.runInPulumiStack(async () => {
+      pulumi.runtime.registerStackTransformation((args) => {
+        constructed++;
+        const key = `${args.type}::${args.name}`;
+        keyOf.set(args.resource, key);
+        const parent = args.opts.parent ? keyOf.get(args.opts.parent) : undefined;
+        const dependsOn = ([] as pulumi.Input<pulumi.Resource>[])
+          .concat(
+            (args.opts.dependsOn as pulumi.Input<pulumi.Resource>[] | pulumi.Input<pulumi.Resource> | undefined) ?? [],
+          )
+          .flatMap((dep) => (pulumi.Resource.isInstance(dep) ? [keyOf.get(dep) ?? "?"] : []));
+        const custom = args.opts as pulumi.CustomResourceOptions;
+        recorded.set(key, {
+          key,
+          type: args.type,
+          name: args.name,
+          custom: !(args.resource instanceof pulumi.ComponentResource),
+          parent,
+          inputs: {},
+          secretInputs: [],
+          dependsOn,
+          options: {
+            ...(args.opts.protect ? { protect: true } : {}),
+            ...(args.opts.ignoreChanges?.length ? { ignoreChanges: args.opts.ignoreChanges } : {}),
+            ...(custom.deleteBeforeReplace ? { deleteBeforeReplace: true } : {}),
+          },
+        });
+        return undefined;
+      });
+      exported = ((await program()) as Record<string, unknown> | undefined) ?? {};
+      return exported;
+    });
+    const outputs = exported;
+
+    // Resolve every output (this also waits for the resources they come from), then the inputs.
+    const [values, secretOutputs] = await Promise.all([
+      resolve(pulumi.output(outputs)),
+      Promise.all(
+        Object.entries(outputs).map(async ([name, value]) =>
+          pulumi.Output.isInstance(value) && (await pulumi.isSecret(value)) ? [name] : [],
+        ),
+      ).then((names) => names.flat()),
+    ]);
+    const deadline = Date.now() + 20_000;
+    while (registered < constructed) {
+      if (Date.now() > deadline) throw new Error(`mock run: ${constructed - registered} resources never registered`);
+      await new Promise((done) => setTimeout(done, 5));
+    }
+    await new Promise((done) => setTimeout(done, 10));
+    if (failures.length > 0) throw failures[0];
+    return { resources: [...recorded.values()], outputs: values as Record<string, unknown>, secretOutputs };
+  }
+}
+
+/** Outputs' own promise (marked internal in the SDK) also rejects when an apply throws, as `pulumi up` would fail. */
+function resolve<T>(output: pulumi.Output<T>): Promise<T> {
+  return (output as unknown as { promise(): Promise<T> }).promise();
+}

@@ -1,0 +1,166 @@
+/**
+ * `npm run plan -- --stack <name> [--out <dir>]`: what `pulumi up` would create, evaluated offline
+ * under the SDK's mocks. Prints the resource tree, counts per type and the config in effect; writes
+ * the rendered artifacts (resources, user data, Helm values) to plan/<stack>/. Exits 1 with the
+ * validation message on bad configuration, before any resource is registered.
+ */
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import * as path from "node:path";
+import { stringify as toYaml } from "yaml";
+import { ConfigError } from "../stacks/errors";
+import { PROJECT, parseStackConfig, type StackConfig } from "../stacks/load";
+import { readStackFile } from "../stacks/stackFile";
+import { type MockRun, type RecordedResource, runUnderMocks } from "./mocks";
+
+const projectDir = path.resolve(__dirname, "..");
+
+interface Artifact {
+  readonly file: string;
+  readonly content: string;
+}
+
+interface PlanArgs {
+  readonly stack: string;
+  readonly out?: string;
+  /** A stack file elsewhere than Pulumi.<stack>.yaml beside Pulumi.yaml. */
+  readonly stackFile?: string;
+}
+
+function parseArgs(argv: readonly string[]): PlanArgs {
+  const args: { stack: string; out?: string; stackFile?: string } = { stack: "dev" };
+  for (let i = 0; i < argv.length; i++) {
+    const value = argv[i + 1];
+    if (argv[i] === "--stack" && value) args.stack = value;
+    else if (argv[i] === "--out" && value) args.out = value;
+    else if (argv[i] === "--stack-file" && value) args.stackFile = value;
+    else
+      throw new Error(
+        `bad argument ${argv[i]}; usage: npm run plan -- --stack <name> [--out <dir>] [--stack-file <file>]`,
+      );
+    i++;
+  }
+  return args;
+}
+
+const maskSecrets = (resource: RecordedResource): Record<string, unknown> =>
+  Object.fromEntries(
+    Object.entries(resource.inputs).map(([k, v]) => [k, resource.secretInputs.includes(k) ? "[secret]" : v]),
+  );
+
+/** The files a reviewer reads in a pull request: what each node boots with, what each chart is given. */
+function artifactsOf(resource: RecordedResource): Artifact[] {
+  if (resource.type === "openstack:compute/instance:Instance" && typeof resource.inputs.userData === "string") {
+    return [{ file: `user-data/${resource.name}.yaml`, content: resource.inputs.userData }];
+  }
+  if (resource.type === "kubernetes:helm.sh/v3:Release") {
+    const { chart, version, repositoryOpts, namespace } = resource.inputs;
+    return [
+      { file: `helm/${resource.name}.values.yaml`, content: toYaml(resource.inputs.values ?? {}) },
+      { file: `helm/${resource.name}.chart.yaml`, content: toYaml({ chart, version, namespace, repositoryOpts }) },
+    ];
+  }
+  return [];
+}
+
+function printTree(resources: readonly RecordedResource[]): string[] {
+  const children = new Map<string | undefined, RecordedResource[]>();
+  for (const r of resources) children.set(r.parent, [...(children.get(r.parent) ?? []), r]);
+  const lines: string[] = [];
+  const walk = (parent: string | undefined, depth: number) => {
+    for (const r of children.get(parent) ?? []) {
+      const flags = [
+        r.options.protect ? "protected" : "",
+        r.options.ignoreChanges ? `ignores ${r.options.ignoreChanges.join(",")}` : "",
+      ]
+        .filter(Boolean)
+        .join("; ");
+      lines.push(`${"  ".repeat(depth)}+ ${r.type}  ${r.name}${flags ? `  (${flags})` : ""}`);
+      walk(r.key, depth + 1);
+    }
+  };
+  walk(undefined, 1);
+  return lines;
+}
+
+function countByType(resources: readonly RecordedResource[]): [string, number][] {
+  const counts = new Map<string, number>();
+  for (const r of resources) counts.set(r.type, (counts.get(r.type) ?? 0) + 1);
+  return [...counts.entries()].sort((a, b) => a[0].localeCompare(b[0]));
+}
+
+export async function evaluateStack(stack: string, stackFile?: string): Promise<{ config: StackConfig; run: MockRun }> {
+  const file = readStackFile(projectDir, stack, stackFile);
+  // Validate first, exactly as the program will: a bad config never reaches the mocks.
+  const prefix = `${PROJECT}:`;
+  const values = Object.fromEntries(
+    Object.entries(file.values)
+      .filter(([k]) => k.startsWith(prefix))
+      .map(([k, v]) => [k.slice(prefix.length), v]),
+  );
+  const secretKeys = new Set(file.secretKeys.filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length)));
+  const config = parseStackConfig({ values, secretKeys }, stack);
+  const run = await runUnderMocks(() => require("../index"), {
+    project: PROJECT,
+    stack,
+    config: file.values,
+    secretKeys: file.secretKeys,
+  });
+  return { config, run };
+}
+
+async function main(): Promise<void> {
+  const { stack, out, stackFile } = parseArgs(process.argv.slice(2));
+  const outDir = path.resolve(out ?? path.join(projectDir, "plan", stack));
+  const started = process.hrtime.bigint();
+  const { config, run } = await evaluateStack(stack, stackFile);
+  const elapsedMs = Number(process.hrtime.bigint() - started) / 1e6;
+
+  rmSync(outDir, { recursive: true, force: true });
+  const artifacts: Artifact[] = [
+    { file: "config.json", content: `${JSON.stringify(config, null, 2)}\n` },
+    {
+      file: "resources.json",
+      content: `${JSON.stringify(
+        run.resources.map((r) => ({ ...r, inputs: maskSecrets(r) })),
+        null,
+        2,
+      )}\n`,
+    },
+    { file: "outputs.json", content: `${JSON.stringify(Object.keys(run.outputs), null, 2)}\n` },
+    ...run.resources.flatMap(artifactsOf),
+  ];
+  for (const artifact of artifacts) {
+    const target = path.join(outDir, artifact.file);
+    mkdirSync(path.dirname(target), { recursive: true });
+    writeFileSync(target, artifact.content);
+  }
+
+  const custom = run.resources.filter((r) => r.custom);
+  const out_: string[] = [
+    `Plan for stack "${stack}" (environment ${config.environment}), evaluated offline in ${elapsedMs.toFixed(0)} ms: nothing was created.`,
+    "",
+    "Config in effect:",
+    ...Object.entries(config)
+      .filter(([k]) => k !== "project" && k !== "stack")
+      .map(([k, v]) => `  ${k} = ${typeof v === "string" ? v : JSON.stringify(v)}`),
+    "",
+    `Resources (${custom.length} to create, in ${run.resources.length - custom.length} components):`,
+    ...printTree(run.resources),
+    "",
+    "Counts by type:",
+    ...countByType(run.resources).map(([type, n]) => `  ${String(n).padStart(4)}  ${type}`),
+    "",
+    `Stack outputs: ${Object.keys(run.outputs).join(", ")}${run.secretOutputs.length ? ` (secret: ${run.secretOutputs.join(", ")})` : ""}`,
+    `Artifacts: ${artifacts.length} files in ${path.relative(process.cwd(), outDir) || "."}/`,
+  ];
+  process.stdout.write(`${out_.join("\n")}\n`);
+}
+
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    process.stderr.write(
+      `${error instanceof ConfigError ? error.message : error instanceof Error ? error.stack : String(error)}\n`,
+    );
+    process.exit(1);
+  });
+}
