@@ -26,3 +26,19 @@ export const toolchain = {
   helm: "3.22.0",
   kwok: "0.7.0",
 } as const;
+
+/**
+ * A Helm chart pinned to an exact version, with its default source. A stack can point any chart at
+ * a mirror (config key `chartRepositories`), but never float its version.
+ */
+export interface PinnedChart {
+  readonly chart: string;
+  readonly version: string;
+  /** An HTTP(S) chart repository, or an oci:// registry path that holds the chart. */
+  readonly repository: string;
+}
+
+/** Cluster add-ons installed by the cluster layer (CNI, OpenStack cloud provider, Cinder CSI). */
+export const clusterCharts = {
+  // Filled by the cluster layer.
+} as const satisfies Record<string, PinnedChart>;

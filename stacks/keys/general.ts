@@ -32,6 +32,17 @@ export const generalKeys = {
     schema: nonEmptyString,
     optional: true,
   }),
+  chartRepositories: key({
+    type: "string",
+    yamlDocument: true,
+    description:
+      "Per-chart source overrides, as a YAML map of chart name to an HTTP(S) repository or an oci:// path (internal mirrors). Versions stay pinned.",
+    schema: z.record(
+      nonEmptyString,
+      z.string().regex(/^(https?|oci):\/\/\S+$/, "expected an https://, http:// or oci:// chart source"),
+    ),
+    default: {},
+  }),
   protectResources: key({
     type: "boolean",
     description:

@@ -56,6 +56,7 @@ def main() -> int:
     parser.add_argument("--timeout", type=int, default=120)
     args = parser.parse_args()
 
+    common_config.register_common_config_options()
     agent_config.register_agent_state_opts_helper(cfg.CONF)
     common_config.init(["--config-file", args.config_file])
     cfg.CONF.set_override("report_interval", 10, "AGENT")  # the RPC call's timeout
