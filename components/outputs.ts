@@ -4,32 +4,57 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../stacks/load";
+import type { NodePool } from "./compute/nodePool";
+import type { ClusterNetwork } from "./network/clusterNetwork";
 import type { Platform } from "./platform";
 
 /** Bump on a breaking change (an output removed, renamed or changing type). */
 export const OUTPUT_CONTRACT_VERSION = 1;
 
 export function stackOutputs(platform: Platform, config: StackConfig) {
-  const network = platform.network;
+  const infrastructure = platform.infrastructure;
   return {
     contractVersion: OUTPUT_CONTRACT_VERSION,
     environment: config.environment,
     clusterName: config.clusterName,
-    network: pulumi.output({
-      networkId: network.networkId,
-      subnetId: network.subnetId,
-      routerId: network.routerId.apply((id) => id ?? null),
-      nodeCidr: network.nodeCidr,
-      podCidr: config.podCidr,
-      serviceCidr: config.serviceCidr,
-      externalNetworkId: network.externalNetworkId,
-      securityGroupIds: pulumi.output(network.securityGroupIds).apply((ids) => ({
-        controlPlane: ids.controlPlane,
-        worker: ids.worker,
-        apiLoadBalancer: ids.apiLoadBalancer ?? null,
-      })),
-    }),
+    /** Admin kubeconfig, a secret; null when clusterMode is openstack-only. */
+    kubeconfig: platform.cluster ? pulumi.secret(platform.cluster.kubeconfig) : null,
+    /** https://<address>:6443; null for an existing cluster (see its kubeconfig). */
+    apiEndpoint: infrastructure ? pulumi.interpolate`https://${infrastructure.apiEndpoint.address}:6443` : null,
+    network: infrastructure ? networkOutputs(infrastructure.network, config) : null,
+    nodes: infrastructure
+      ? pulumi.output({
+          controlPlane: nodeAddresses(infrastructure.controlPlane),
+          workers: Object.fromEntries(
+            infrastructure.workerPools.map((pool, index) => [config.workerPools[index].name, nodeAddresses(pool)]),
+          ),
+        })
+      : null,
   };
 }
 
+function networkOutputs(network: ClusterNetwork, config: StackConfig) {
+  return pulumi.output({
+    networkId: network.networkId,
+    subnetId: network.subnetId,
+    routerId: network.routerId.apply((id) => id ?? null),
+    nodeCidr: network.nodeCidr,
+    podCidr: config.podCidr,
+    serviceCidr: config.serviceCidr,
+    externalNetworkId: network.externalNetworkId,
+    securityGroupIds: pulumi.output(network.securityGroupIds).apply((ids) => ({
+      controlPlane: ids.controlPlane,
+      worker: ids.worker,
+      apiLoadBalancer: ids.apiLoadBalancer ?? null,
+    })),
+  });
+}
+
+function nodeAddresses(pool: NodePool) {
+  return pool.nodes.map((node) => ({ name: node.spec.name, address: node.address }));
+}
+
 export type StackOutputs = ReturnType<typeof stackOutputs>;
+
+/** What consumers read through a StackReference (plain values); kept in step by tests/outputs-contract.test.ts. */
+export type { PendingPlatformOutput, PlatformOutputs } from "./platformOutputs";

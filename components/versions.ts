@@ -40,5 +40,60 @@ export interface PinnedChart {
 
 /** Cluster add-ons installed by the cluster layer (CNI, OpenStack cloud provider, Cinder CSI). */
 export const clusterCharts = {
-  // Filled by the cluster layer.
+  // Calico 3.32 supports Kubernetes 1.34-1.36; from 3.32 on its CRDs come in a chart of their own.
+  calicoCrds: {
+    chart: "crd.projectcalico.org.v1",
+    version: "v3.32.4",
+    repository: "https://docs.tigera.io/calico/charts",
+  },
+  tigeraOperator: { chart: "tigera-operator", version: "v3.32.4", repository: "https://docs.tigera.io/calico/charts" },
+  // cloud-provider-openstack: chart 2.<minor>.x follows Kubernetes 1.<minor>.
+  openstackCloudControllerManager: {
+    chart: "openstack-cloud-controller-manager",
+    version: "2.36.5",
+    repository: "https://kubernetes.github.io/cloud-provider-openstack",
+  },
+  openstackCinderCsi: {
+    chart: "openstack-cinder-csi",
+    version: "2.36.2",
+    repository: "https://kubernetes.github.io/cloud-provider-openstack",
+  },
 } as const satisfies Record<string, PinnedChart>;
+
+/**
+ * Istio and its observability stack. Istio's charts moved with 1.31 to blob.istio.io (HTTP) and
+ * ghcr.io (OCI); the old istio-release.storage.googleapis.com host is being retired. Every chart
+ * here can be pointed at a mirror per stack (`chartRepositories`), never at another version.
+ * Verified (see README, Versions): Istio 1.31.1 is the latest 1.31 patch (2026-09-21, security fix);
+ * Kiali 2.31.0 is what Istio 1.31.1's own samples/addons/kiali.yaml renders.
+ */
+export const istio = {
+  version: "1.31.1",
+  /** Where base, istiod and gateway live; the OCI twin is oci://ghcr.io/istio/release/charts. */
+  repository: "https://blob.istio.io/istio-release/charts",
+} as const;
+
+export const meshCharts = {
+  base: { chart: "base", version: istio.version, repository: istio.repository },
+  istiod: { chart: "istiod", version: istio.version, repository: istio.repository },
+  gateway: { chart: "gateway", version: istio.version, repository: istio.repository },
+  prometheus: {
+    chart: "prometheus",
+    version: "29.35.0",
+    repository: "https://prometheus-community.github.io/helm-charts",
+  },
+  /** Grafana's charts moved from grafana.github.io to the grafana-community organisation. */
+  grafana: { chart: "grafana", version: "13.2.6", repository: "https://grafana-community.github.io/helm-charts" },
+  kiali: { chart: "kiali-server", version: "2.31.0", repository: "https://kiali.org/helm-charts" },
+  /** Jaeger v2 (OpenTelemetry-based) all-in-one. */
+  jaeger: { chart: "jaeger", version: "4.14.1", repository: "https://jaegertracing.github.io/helm-charts" },
+} as const satisfies Record<string, PinnedChart>;
+
+/**
+ * Istio dashboards on grafana.com, pinned by id and revision (Grafana downloads them at start).
+ * Only revisions seen in use were pinned; add the workload/control-plane dashboards the same way.
+ */
+export const istioDashboards = {
+  "istio-mesh": { gnetId: 7639, revision: 330 },
+  "istio-service": { gnetId: 7636, revision: 329 },
+} as const;

@@ -15,6 +15,7 @@ import {
 } from "./cidr";
 import type { ConfigProblem } from "./errors";
 import type { ConfigValues } from "./keys";
+import { meshRules } from "./meshChecks";
 
 export type PartialConfig = Partial<ConfigValues>;
 type Rule = (config: PartialConfig) => ConfigProblem[];
@@ -138,4 +139,5 @@ export const crossKeyRules: readonly Rule[] = [
   allocationPool,
   networkMode,
   worldOpenAdmin,
+  ...meshRules,
 ];

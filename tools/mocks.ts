@@ -5,6 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
+import { certRequest, deterministicEcKey, locallySignedCert, selfSignedCert } from "./mockPki";
 
 export interface RecordedResource {
   /** type::name, unique within a run. */
@@ -18,6 +19,8 @@ export interface RecordedResource {
   readonly inputs: Record<string, unknown>;
   /** Names of the inputs that were Pulumi secrets. */
   readonly secretInputs: readonly string[];
+  /** The provider reference ("urn::id") the engine would use, for custom resources. */
+  readonly provider?: string;
   /** Logical names of the resources this one explicitly depends on (dependsOn). */
   readonly dependsOn: readonly string[];
   /** Resource options that matter to a reviewer. */
@@ -25,6 +28,7 @@ export interface RecordedResource {
     readonly protect?: boolean;
     readonly ignoreChanges?: readonly string[];
     readonly deleteBeforeReplace?: boolean;
+    readonly additionalSecretOutputs?: readonly string[];
   };
 }
 
@@ -91,13 +95,66 @@ function unwrapSecrets(inputs: State): { plain: State; secretNames: string[] } {
 type StateFn = (name: string, inputs: State) => State;
 
 /** What OpenStack would compute for the resource types the program creates. */
+/** A stand-in for Pulumi state: a resource with the same name and inputs keeps its outputs across runs in a process. */
+const stateStore: Map<string, State> = ((globalThis as { __mockStateStore?: Map<string, State> }).__mockStateStore ??= new Map());
+
+function remembered(type: string, name: string, inputs: State, make: () => State): State {
+  const storeKey = `${type}::${name}::${JSON.stringify(inputs)}`;
+  const known = stateStore.get(storeKey);
+  if (known) return known;
+  const made = make();
+  stateStore.set(storeKey, made);
+  return made;
+}
+
+/** Deterministic lowercase alphanumerics, like random.RandomString with upper and special off. */
+function fakeRandomString(name: string, length: number): string {
+  const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
+  const bytes = createHash("sha256").update(`mock-random:${name}`).digest();
+  return Array.from({ length }, (_, i) => alphabet[bytes[i % bytes.length] % alphabet.length]).join("");
+}
+
+/** An address in the node subnet for a port: 10.x addresses from the name, stable across runs. */
+function fakeFixedIp(name: string): string {
+  const bytes = createHash("sha256").update(`mock-port:${name}`).digest();
+  return `10.20.${bytes[0] % 4}.${(bytes[1] % 200) + 20}`;
+}
+
 const computedState: Record<string, StateFn> = {
+  "openstack:networking/port:Port": (name) => ({ allFixedIps: [fakeFixedIp(name)] }),
+  "openstack:networking/subnet:Subnet": (_name, inputs) => ({ cidr: inputs.cidr }),
+  "openstack:compute/instance:Instance": (name) => ({ accessIpV4: fakeFixedIp(name) }),
+  "openstack:compute/keypair:Keypair": (_name, inputs) => ({ name: inputs.name }),
+  "openstack:loadbalancer/loadBalancer:LoadBalancer": (name) => ({
+    vipAddress: fakeFixedIp(`${name}-vip`),
+    vipPortId: fakeId("vip-port", name),
+  }),
+  "openstack:identity/applicationCredential:ApplicationCredential": (name) => ({
+    secret: `mock-application-credential-secret-${fakeRandomString(name, 12)}`,
+  }),
+  "tls:index/privateKey:PrivateKey": (name) => deterministicEcKey(name),
+  "tls:index/selfSignedCert:SelfSignedCert": (name, inputs) =>
+    remembered("cert", name, inputs, () => ({ certPem: selfSignedCert(inputs) })),
+  "tls:index/certRequest:CertRequest": (name, inputs) =>
+    remembered("csr", name, inputs, () => ({ certRequestPem: certRequest(inputs) })),
+  "tls:index/locallySignedCert:LocallySignedCert": (name, inputs) =>
+    remembered("signed", name, inputs, () => ({ certPem: locallySignedCert(inputs) })),
+  "random:index/randomString:RandomString": (name, inputs) => ({ result: fakeRandomString(name, Number(inputs.length)) }),
+  "random:index/randomPassword:RandomPassword": (name, inputs) => ({ result: fakeRandomString(name, Number(inputs.length)) }),
+  "command:local:Command": () => ({ stdout: "", stderr: "" }),
   "openstack:networking/network:Network": (_name, inputs) => ({ mtu: inputs.mtu ?? 1450 }),
   "openstack:networking/floatingIp:FloatingIp": (name) => ({ address: fakePublicAddress(name) }),
+  // What Helm reports after an install, and a LoadBalancer Service once OCCM gave it an address.
+  "kubernetes:helm.sh/v3:Release": (_name, inputs) => ({
+    status: { name: inputs.name, namespace: inputs.namespace, version: inputs.version, status: "deployed" },
+  }),
+  "kubernetes:core/v1:Service": (name) => ({
+    status: { loadBalancer: { ingress: [{ ip: fakePublicAddress(name) }] } },
+  }),
 };
 
 export async function runUnderMocks(program: () => unknown, options: MockRunOptions): Promise<MockRun> {
-  const recorded = new Map<string, RecordedResource & { inputs: State; secretInputs: string[] }>();
+  const recorded = new Map<string, RecordedResource & { inputs: State; secretInputs: string[]; provider?: string }>();
   const keyOf = new Map<pulumi.Resource, string>();
   let constructed = 0;
   let registered = 0;
@@ -110,6 +167,7 @@ export async function runUnderMocks(program: () => unknown, options: MockRunOpti
       if (entry) {
         entry.inputs = inputs;
         entry.secretInputs = secretNames;
+        if (args.provider) entry.provider = args.provider;
       }
       const extra = computedState[args.type]?.(args.name, inputs) ?? {};
       return { id: args.custom === false ? undefined : fakeId(args.type, args.name), state: { ...inputs, ...extra } };
@@ -174,6 +232,7 @@ export async function runUnderMocks(program: () => unknown, options: MockRunOpti
             ...(args.opts.protect ? { protect: true } : {}),
             ...(args.opts.ignoreChanges?.length ? { ignoreChanges: args.opts.ignoreChanges } : {}),
             ...(custom.deleteBeforeReplace ? { deleteBeforeReplace: true } : {}),
+            ...(custom.additionalSecretOutputs?.length ? { additionalSecretOutputs: custom.additionalSecretOutputs } : {}),
           },
         });
         return undefined;

@@ -3,7 +3,7 @@
 #
 #   apiserver.sh start <pki-dir> <state-dir> [<kube-apiserver static pod manifest>]
 #   apiserver.sh stop  <state-dir>
-#   apiserver.sh flags <pki-dir> <state-dir> [<manifest>]   # print the kube-apiserver command only
+#   apiserver.sh flags <pki-dir> [<manifest>]   # only print the kube-apiserver flags, one a line
 #
 # <pki-dir> has the /etc/kubernetes/pki layout written by `kubeadm init phase certs all`:
 #   ca.crt/key, apiserver.crt/key, apiserver-kubelet-client.crt/key, apiserver-etcd-client.crt/key,
@@ -51,7 +51,7 @@ LOOPBACK=127.0.0.1
 log() { printf '[apiserver] %s\n' "$*" >&2; }
 die() { printf '[apiserver] ERROR: %s\n' "$*" >&2; exit 1; }
 usage() {
-  die "usage: $0 start <pki-dir> <state-dir> [<manifest>] | stop <state-dir> | flags <pki-dir> <state-dir> [<manifest>]"
+  die "usage: $0 start <pki-dir> <state-dir> [<manifest>] | stop <state-dir> | flags <pki-dir> [<manifest>]"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -152,7 +152,10 @@ EOF
 
 # The manifest's kube-apiserver container command, one --flag=value per line (binary dropped).
 manifest_apiserver_flags() { # manifest
-  python3 - "$1" <<'PY' || die "cannot read a kube-apiserver command from $1 (python3 with PyYAML is needed: apt-get install python3-yaml)"
+  if ! python3 -c 'import yaml' 2>/dev/null; then
+    die "reading a manifest needs python3 with PyYAML (apt-get install python3-yaml)"
+  fi
+  python3 - "$1" <<'PY' || die "cannot read a kube-apiserver command from $1 (reason above)"
 import sys, yaml
 with open(sys.argv[1]) as f:
     pod = yaml.safe_load(f)
@@ -209,9 +212,11 @@ rewrite_flags() { # pki-dir etcd-url port
 }
 
 apiserver_flags() { # pki-dir manifest etcd-url port
+  local raw
   if [[ -n "$2" ]]; then
+    raw="$(manifest_apiserver_flags "$2")" || exit 1
     log "kube-apiserver flags: from $2, with these rewrites:"
-    manifest_apiserver_flags "$2" | rewrite_flags "$1" "$3" "$4"
+    printf '%s\n' "$raw" | rewrite_flags "$1" "$3" "$4"
   else
     log "kube-apiserver flags: built-in kubeadm v1.33 default set, with these rewrites:"
     default_apiserver_flags | rewrite_flags "$1" "$3" "$4"
@@ -265,10 +270,13 @@ wait_https_200() { # url timeout curl-args...
   return 1
 }
 
-prepare() { # pki-dir state-dir manifest  -> sets globals
+prepare() { # pki-dir state-dir manifest  -> sets globals (state-dir "" for `flags`)
   PKI="$(cd "$1" && pwd)" || die "pki dir $1 does not exist"
-  mkdir -p "$2"
-  STATE="$(cd "$2" && pwd)"
+  STATE=""
+  if [[ -n "$2" ]]; then
+    mkdir -p "$2"
+    STATE="$(cd "$2" && pwd)"
+  fi
   MANIFEST=""
   if [[ -n "${3:-}" ]]; then
     [[ -f "$3" ]] || die "manifest $3 does not exist"
@@ -282,8 +290,8 @@ prepare() { # pki-dir state-dir manifest  -> sets globals
   ETCD_URL="https://$LOOPBACK:$ETCD_CLIENT_PORT"
 }
 
-cmd_flags() {
-  prepare "$@"
+cmd_flags() { # pki-dir [manifest]
+  prepare "$1" "" "${2:-}"
   apiserver_flags "$PKI" "$MANIFEST" "$ETCD_URL" "$API_PORT"
 }
 
@@ -365,7 +373,7 @@ EOF
 
 case "${1:-}" in
   start) [[ $# -eq 3 || $# -eq 4 ]] || usage; shift; cmd_start "$@" ;;
-  flags) [[ $# -eq 3 || $# -eq 4 ]] || usage; shift; cmd_flags "$@" ;;
+  flags) [[ $# -eq 2 || $# -eq 3 ]] || usage; shift; cmd_flags "$@" ;;
   stop) [[ $# -eq 2 ]] || usage; cmd_stop "$2" ;;
   *) usage ;;
 esac

@@ -9,14 +9,27 @@
 #   7. apiserver.sh stop, and both pids are gone
 # Everything lives in one temp dir (removed at the end; SELFTEST_KEEP=1 keeps it).
 #
-# Keeping kubeadm away from the host: `kubeadm init phase <x>` runs no preflight (only
-# `kubeadm init` and `kubeadm init phase preflight` do), and
-#   - certificatesDir (ClusterConfiguration) and --cert-dir  put the PKI in the temp dir,
-#   - --kubernetes-dir <tmp>   puts manifests/ under the temp dir instead of /etc/kubernetes,
-#   - --kubeconfig-dir <tmp>   puts admin.conf / super-admin.conf in the temp dir,
-#   - kubernetesVersion        set explicitly, so kubeadm does not look up "stable-1" online,
-#   - nodeRegistration.criSocket set explicitly, so kubeadm does not probe for a CRI socket,
-#   - nodeRegistration.name    set explicitly, so the host name does not leak into certificates.
+# Keeping kubeadm away from the host (nothing is written outside the temp dir, /etc/kubernetes is
+# never created):
+#   - `kubeadm init phase <x>` runs no preflight (only `kubeadm init` and `init phase preflight` do);
+#   - certs: ClusterConfiguration.certificatesDir = <tmp>/pki. `--cert-dir` cannot be used: kubeadm
+#     refuses to mix --config with most flags ("can not mix '--config' with arguments [cert-dir]");
+#     only config, dry-run, kubeconfig(-dir), node-name, rootfs, skip-*, v, ... may be mixed;
+#   - manifest: `init phase control-plane apiserver` has no --kubernetes-dir flag and always writes
+#     /etc/kubernetes/manifests, except with --dry-run, which writes the manifest into
+#     $KUBEADM_INIT_DRYRUN_DIR (default /etc/kubernetes/tmp/kubeadm-init-dryrun*). So:
+#     KUBEADM_INIT_DRYRUN_DIR=<tmp>/manifests kubeadm init phase control-plane apiserver --dry-run;
+#     it is rendered from the same config minus certificatesDir, so its paths are /etc/kubernetes/pki
+#     as on a real node, and apiserver.sh's certificate-dir rewrite is exercised;
+#   - kubeconfigs: --kubeconfig-dir <tmp> (mixable with --config);
+#   - kubernetesVersion set, so kubeadm does not look up "stable-1" online; criSocket set, so it
+#     does not probe for a container runtime; nodeRegistration.name set, so the host name does
+#     not end up in the certificates.
+# localAPIEndpoint.advertiseAddress is NOT 127.0.0.1: kubeadm treats a loopback advertise address
+# as "use the global unicast address on the lo interface" and fails here with "unable to select
+# an IP from lo network interface". Left unset, kubeadm takes the default-route address; the
+# apiserver certificate still holds 127.0.0.1 (from controlPlaneEndpoint) and apiserver.sh
+# rewrites --advertise-address to 127.0.0.1.
 # Env: APISERVER_PORT (default 6443), E2E_CACHE_DIR / KUBE_BIN_DIR (see toolchain.sh).
 set -euo pipefail
 
@@ -33,17 +46,23 @@ export APISERVER_PORT="$PORT"
 
 # --- 1. binaries -----------------------------------------------------------------------------
 t0="$SECONDS"
-BIN="$("$HERE/toolchain.sh" | tail -n 1)"
+toolchain_out="$("$HERE/toolchain.sh")" || die "toolchain.sh failed"
+printf '%s\n' "$toolchain_out" | sed 's/^/[selftest]   /' >&2
+BIN="$(tail -n 1 <<<"$toolchain_out")"
 export E2E_KUBERNETES_BIN_DIR="$BIN"
 export PATH="$BIN:$PATH"
 log "toolchain ready in $(( SECONDS - t0 ))s: $BIN"
 command -v kubectl >/dev/null || die "kubectl is not on PATH (build k8s.io/kubernetes/cmd/kubectl the way toolchain.sh builds kubeadm)"
 
+ETC_K8S_EXISTED=0
+[[ -e /etc/kubernetes ]] && ETC_K8S_EXISTED=1
 WORK="$(mktemp -d -t k8s-selftest.XXXXXX)"
 STATE="$WORK/state"
 cleanup() {
   local rc=$?
-  if [[ -d "$STATE" ]]; then "$HERE/apiserver.sh" stop "$STATE" || rc=1; fi
+  if [[ -f "$STATE/etcd.pid" || -f "$STATE/kube-apiserver.pid" ]]; then
+    "$HERE/apiserver.sh" stop "$STATE" || rc=1
+  fi
   if [[ "${SELFTEST_KEEP:-0}" == 1 || "$rc" -ne 0 ]]; then
     log "work dir kept: $WORK"
   else
@@ -65,12 +84,11 @@ run() { # label cmd...: runs, shows the output on failure
 }
 
 # --- 2-4. kubeadm phases, all inside $WORK ---------------------------------------------------
-CONFIG="$WORK/kubeadm.yaml"
-cat >"$CONFIG" <<EOF
+write_config() { # file [certificatesDir]
+  cat >"$1" <<EOF
 apiVersion: kubeadm.k8s.io/v1beta4
 kind: InitConfiguration
 localAPIEndpoint:
-  advertiseAddress: 127.0.0.1
   bindPort: $PORT
 nodeRegistration:
   name: e2e-selftest
@@ -81,30 +99,42 @@ kind: ClusterConfiguration
 kubernetesVersion: v$KUBERNETES_VERSION
 clusterName: e2e-selftest
 controlPlaneEndpoint: 127.0.0.1:$PORT
-certificatesDir: $WORK/pki
 networking:
   serviceSubnet: 10.96.0.0/12
   dnsDomain: cluster.local
 EOF
+  if [[ -n "${2:-}" ]]; then printf 'certificatesDir: %s\n' "$2" >>"$1"; fi
+}
+CONFIG="$WORK/kubeadm.yaml"            # certificates in $WORK/pki
+NODE_CONFIG="$WORK/kubeadm-node.yaml"  # default certificatesDir, as on a node
+write_config "$CONFIG" "$WORK/pki"
+write_config "$NODE_CONFIG"
 
 t0="$SECONDS"
 run kubeadm-version kubeadm version -o short
 [[ "$(cat "$WORK/kubeadm-version.log")" == "v$KUBERNETES_VERSION" ]] \
   || die "kubeadm reports $(cat "$WORK/kubeadm-version.log"), want v$KUBERNETES_VERSION"
 run certs kubeadm init phase certs all --config "$CONFIG"
-run manifest kubeadm init phase control-plane apiserver --config "$CONFIG" --kubernetes-dir "$WORK"
+mkdir -p "$WORK/manifests"
+run manifest env KUBEADM_INIT_DRYRUN_DIR="$WORK/manifests" \
+  kubeadm init phase control-plane apiserver --config "$NODE_CONFIG" --dry-run
 run kubeconfig-admin kubeadm init phase kubeconfig admin --config "$CONFIG" --kubeconfig-dir "$WORK"
 run kubeconfig-super-admin kubeadm init phase kubeconfig super-admin --config "$CONFIG" --kubeconfig-dir "$WORK"
 MANIFEST="$WORK/manifests/kube-apiserver.yaml"
 for f in "$WORK/pki/ca.crt" "$WORK/pki/etcd/server.crt" "$MANIFEST" "$WORK/admin.conf" "$WORK/super-admin.conf"; do
   [[ -s "$f" ]] || die "kubeadm did not write $f"
 done
+grep -q -- '--client-ca-file=/etc/kubernetes/pki/ca.crt' "$MANIFEST" \
+  || die "the node-style manifest does not use /etc/kubernetes/pki"
+if [[ "$ETC_K8S_EXISTED" -eq 0 && -e /etc/kubernetes ]]; then
+  die "kubeadm created /etc/kubernetes; the phases must stay in $WORK"
+fi
 log "kubeadm phases (certs, manifest, kubeconfigs) in $(( SECONDS - t0 ))s"
 
 # --- 6 (early, no processes needed). The built-in flag set matches kubeadm's rendering --------
 export ETCD_CLIENT_PORT=2379 ETCD_PEER_PORT=2380   # only for printing; nothing listens
-"$HERE/apiserver.sh" flags "$WORK/pki" "$WORK/flags-a" "$MANIFEST" 2>/dev/null | sort >"$WORK/flags.manifest"
-"$HERE/apiserver.sh" flags "$WORK/pki" "$WORK/flags-b" 2>/dev/null | sort >"$WORK/flags.builtin"
+"$HERE/apiserver.sh" flags "$WORK/pki" "$MANIFEST" 2>/dev/null | sort >"$WORK/flags.manifest"
+"$HERE/apiserver.sh" flags "$WORK/pki" 2>/dev/null | sort >"$WORK/flags.builtin"
 unset ETCD_CLIENT_PORT ETCD_PEER_PORT
 if ! diff -u "$WORK/flags.manifest" "$WORK/flags.builtin" >&2; then
   die "apiserver.sh's built-in flags differ from kubeadm's manifest (- manifest, + built-in)"
@@ -129,6 +159,7 @@ if kubectl --kubeconfig "$ADMIN" get namespaces >"$WORK/ns-before.log" 2>&1; the
   die "admin.conf could list namespaces before kubeadm:cluster-admins was bound (unexpected)"
 fi
 grep -q Forbidden "$WORK/ns-before.log" || { cat "$WORK/ns-before.log" >&2; die "unexpected error before the binding"; }
+log "admin.conf before the kubeadm:cluster-admins binding: $(tail -n 1 "$WORK/ns-before.log")"
 run bind kubectl --kubeconfig "$SUPER" create clusterrolebinding kubeadm:cluster-admins \
   --clusterrole=cluster-admin --group=kubeadm:cluster-admins
 run namespaces kubectl --kubeconfig "$ADMIN" get namespaces

@@ -16,8 +16,9 @@
 # The cache bin dir always ends up holding all three names (binaries built here, symlinks to the
 # ones found elsewhere), so callers can put that one directory first on PATH.
 #
-# Output: a report line per binary on stderr (path, version as the binary reports it, built now /
-# cached / found, elapsed seconds); the LAST stdout line is the bin directory.
+# Output: on stdout a report line per binary (name, version as the binary reports it,
+# built now / cached / found / installed now, elapsed seconds, path); the LAST stdout line is the
+# bin directory. Progress and errors go to stderr.
 #   BIN_DIR="$(e2e/kubernetes/toolchain.sh | tail -n1)"
 #
 # Environment:
@@ -59,8 +60,9 @@ if ! flock -n 9; then
 fi
 
 now() { date +%s; }
+# The report: one stdout line per binary (logs go to stderr; the bin dir is the last stdout line).
 report() { # name path version how seconds
-  printf '[toolchain] %-15s %-8s %4ss  %-10s %s\n' "$1" "$4" "$5" "$3" "$2" >&2
+  printf '%-15s %-10s %-14s %5ss  %s\n' "$1" "$3" "$4" "$5" "$2"
 }
 
 # Version as the binary reports it ("" when it cannot run).
@@ -117,6 +119,7 @@ install_etcd_server() {
     die "$POLICY_RC exists and does not answer 101 for etcd; not editing someone else's policy (install etcd-server by hand without starting it, then rerun)"
   else
     ours="$(mktemp)"
+    # shellcheck disable=SC2016 # $1 belongs to the generated sh script
     printf '#!/bin/sh\n%s\ncase "$1" in etcd|etcd.service) exit 101 ;; esac\nexit 0\n' "$POLICY_MARK" >"$ours"
     chmod 0755 "$ours"
     # mv -n: never replace a policy-rc.d that appeared meanwhile.
@@ -144,7 +147,7 @@ install_etcd_server() {
   if command -v systemctl >/dev/null && systemctl is-active --quiet etcd 2>/dev/null; then
     die "a system etcd service is running after the install; stop it (systemctl stop etcd) and rerun"
   fi
-  if [[ -r /run/etcd.pid ]] || { command -v pgrep >/dev/null && pgrep -u etcd -x etcd >/dev/null; }; then
+  if command -v pgrep >/dev/null && pgrep -u etcd -x etcd >/dev/null 2>&1; then
     die "a system etcd process (user etcd) is running after the install; stop it and rerun"
   fi
 }
@@ -174,8 +177,8 @@ find_prebuilt() { # name
   local candidate
   for candidate in ${KUBE_BIN_DIR:+"$KUBE_BIN_DIR/$1"} "$(command -v "$1" 2>/dev/null || true)"; do
     [[ -n "$candidate" && -x "$candidate" ]] || continue
-    # Do not report our own cache entry as "found".
-    [[ "$(readlink -f "$candidate")" == "$(readlink -f "$BIN_DIR/$1" 2>/dev/null || true)" ]] && continue
+    # The cache dir itself on PATH is not "found" (the cache check below covers it).
+    [[ "$(cd "$(dirname "$candidate")" && pwd -P)" == "$(cd "$BIN_DIR" && pwd -P)" ]] && continue
     if [[ "$(reported_version "$1" "$candidate")" == "$K8S_TAG" ]]; then
       printf '%s\n' "$candidate"
       return 0
@@ -222,9 +225,6 @@ build_from_proxy() { # names...
     for module in $staging; do printf '\t%s => %s %s\n' "$module" "$module" "$STAGING_VERSION"; done
     printf ')\n'
   } >"$work/go.mod"
-  printf 'package tools\n\nimport (\n' >"$work/tools.go"
-  for name in "$@"; do printf '\t_ "k8s.io/kubernetes/cmd/%s"\n' "$name" >>"$work/tools.go"; done
-  printf ')\n' >>"$work/tools.go"
 
   # Same version variables as kubernetes' hack/lib/version.sh, so `kubeadm version` and the
   # server's /version report the real version instead of v0.0.0.

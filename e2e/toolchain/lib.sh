@@ -37,11 +37,8 @@ die_with_log() {
 
 # Reads the pinned versions (TOOLCHAIN_*) from the project's single versions module.
 load_versions() {
-  if [[ -n "${TOOLCHAIN_PULUMI_CLI:-}" && -n "${TOOLCHAIN_PULUMI_LANGUAGE_NODEJS:-}" &&
-    -n "${TOOLCHAIN_TERRAFORM_PROVIDER_OPENSTACK:-}" && -n "${TOOLCHAIN_PULUMI_TERRAFORM_BRIDGE:-}" &&
-    -n "${TOOLCHAIN_PULUMI_OPENSTACK_SDK:-}" ]]; then
-    return 0
-  fi
+  # Already read by a parent script (engine.sh runs the others): reuse, do not re-run npx.
+  [[ "${E2E_TOOLCHAIN_VERSIONS_LOADED:-}" == "1" ]] && return 0
   local assignments errors
   errors="$(mktemp)"
   # npx's stderr (npm config warnings) is shown only when reading the versions fails.
@@ -58,6 +55,7 @@ load_versions() {
     [[ -n "${!name:-}" ]] || die "components/versions.ts does not define ${name} (print-versions.ts printed no such line)"
     export "${name?}"
   done
+  export E2E_TOOLCHAIN_VERSIONS_LOADED=1
 }
 
 # Go settings for reproducible, offline-friendly builds from the module proxy.
@@ -80,10 +78,38 @@ now_seconds() { date +%s; }
 # cache_entry TOOL-VERSION: prints the final directory of a cache entry.
 cache_entry() { printf '%s/%s\n' "$E2E_TOOLCHAIN_CACHE" "$1"; }
 
-# new_staging TOOL-VERSION: creates and prints a fresh temporary directory next to the final entry.
+# new_staging TOOL-VERSION: creates a fresh temporary directory next to the final entries and sets
+# STAGING to it. Staging directories not published when the script exits (failure, Ctrl-C) are removed.
+_STAGING_DIRS=()
 new_staging() {
   mkdir -p "$E2E_TOOLCHAIN_CACHE/.staging"
-  mktemp -d "$E2E_TOOLCHAIN_CACHE/.staging/$1.XXXXXX"
+  STAGING="$(mktemp -d "$E2E_TOOLCHAIN_CACHE/.staging/$1.XXXXXX")"
+  chmod 0755 "$STAGING"
+  _STAGING_DIRS+=("$STAGING")
+  if ((${#_STAGING_DIRS[@]} == 1)); then
+    trap _remove_staging EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+  fi
+}
+_remove_staging() {
+  local dir
+  for dir in "${_STAGING_DIRS[@]}"; do
+    [[ -e "$dir" ]] && rm -rf "$dir"
+  done
+  return 0
+}
+
+# lock_entry TOOL-VERSION: serialises builds of one entry across concurrent runs (held until exit).
+lock_entry() {
+  command -v flock >/dev/null || return 0
+  mkdir -p "$E2E_TOOLCHAIN_CACHE/.locks"
+  local fd
+  exec {fd}>"$E2E_TOOLCHAIN_CACHE/.locks/$1.lock"
+  if ! flock -n "$fd"; then
+    log "another run is building $1; waiting for it"
+    flock "$fd"
+  fi
 }
 
 # publish_staging STAGING FINAL: moves a completed staging directory into place atomically.

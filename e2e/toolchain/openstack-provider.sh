@@ -70,7 +70,8 @@ check_sdk_token_list() {
 build() {
   local hash="$1" final staging logfile src upstream
   final="$(cache_entry "$ENTRY")"
-  staging="$(new_staging "$ENTRY")"
+  new_staging "$ENTRY"
+  staging="$STAGING"
   logfile="$LOG_DIR/$ENTRY.log"
   : >"$logfile"
   log "building pulumi-resource-openstack $SDK_VERSION (terraform-provider-openstack $TF_VERSION, bridge $BRIDGE_VERSION; about 3.5 min cold; log: $logfile)"
@@ -80,11 +81,16 @@ build() {
   mkdir -p "$src"
   (cd "$MODULE_DIR" && tar --exclude=./cmd/pulumi-resource-openstack/schema.json -cf - .) | (cd "$src" && tar -xf -)
   chmod -R u+w "$src"
-  local ldflags="-s -w -X $VERSION_VAR=$SDK_VERSION"
+  local ldflags="-s -w -X $VERSION_VAR=$SDK_VERSION" pinned
+  # components/versions.ts is the single source of the versions; the build copy's go.mod follows it.
+  pinned="$(cd "$src" && go list -m -f '{{.Path}}@{{.Version}}' "$TF_MODULE" "$BRIDGE_MODULE" 2>>"$logfile" | tr '\n' ' ')"
+  if [[ "$pinned" != "$TF_MODULE@v$TF_VERSION $BRIDGE_MODULE@v$BRIDGE_VERSION " ]]; then
+    log "note: openstack-provider/go.mod pins ${pinned}; building with the versions of components/versions.ts (update go.mod and go.sum to match)"
+  fi
   (
     cd "$src"
-    # components/versions.ts is the single source of the versions; go.mod follows it.
     go mod edit -require="$TF_MODULE@v$TF_VERSION" -require="$BRIDGE_MODULE@v$BRIDGE_VERSION"
+    go test ./tokens/
     go build -trimpath -ldflags "$ldflags" -o "$staging/tfgen/pulumi-tfgen-openstack" ./cmd/pulumi-tfgen-openstack
   ) >>"$logfile" 2>&1 || die_with_log "building pulumi-tfgen-openstack failed" "$logfile"
 
@@ -126,7 +132,8 @@ build() {
   if [[ -d "$final" ]]; then
     # Stale entry (built from other source): swap it out; the old one is removed afterwards.
     local old
-    old="$(new_staging "$ENTRY.old")"
+    new_staging "$ENTRY.old"
+    old="$STAGING"
     mv -T "$final" "$old/entry"
     publish_staging "$staging" "$final"
     rm -rf "$old"
@@ -146,7 +153,9 @@ main() {
   fi
   final="$(cache_entry "$ENTRY")"
   hash="$(source_hash)"
-  if [[ -x "$final/bin/pulumi-resource-openstack" && "$(cat "$final/source.sha256" 2>/dev/null)" == "$hash" ]]; then
+  up_to_date() { [[ -x "$final/bin/pulumi-resource-openstack" && "$(cat "$final/source.sha256" 2>/dev/null)" == "$hash" ]]; }
+  up_to_date || lock_entry "$ENTRY"
+  if up_to_date; then
     status=cached
   else
     if [[ -d "$final" ]]; then

@@ -37,7 +37,8 @@ official_cli_dir() {
 build_cli() {
   local entry="pulumi-cli-$CLI_VERSION" final staging logfile src
   final="$(cache_entry "$entry")"
-  staging="$(new_staging "$entry")"
+  new_staging "$entry"
+  staging="$STAGING"
   logfile="$LOG_DIR/$entry.log"
   : >"$logfile"
   log "building pulumi CLI $CLI_VERSION from github.com/pulumi/pulumi/pkg/v3 (about 11 min cold; log: $logfile)"
@@ -61,7 +62,8 @@ build_cli() {
 build_language_host() {
   local entry="pulumi-language-nodejs-$HOST_VERSION" final staging logfile src
   final="$(cache_entry "$entry")"
-  staging="$(new_staging "$entry")"
+  new_staging "$entry"
+  staging="$STAGING"
   logfile="$LOG_DIR/$entry.log"
   : >"$logfile"
   log "building pulumi-language-nodejs $HOST_VERSION from github.com/pulumi/pulumi/sdk/v3 (about 2 min cold; log: $logfile)"
@@ -81,7 +83,8 @@ build_language_host() {
 fetch_dynamic_provider_script() {
   local entry="pulumi-resource-pulumi-nodejs-$CLI_VERSION" final staging logfile src script
   final="$(cache_entry "$entry")"
-  staging="$(new_staging "$entry")"
+  new_staging "$entry"
+  staging="$STAGING"
   logfile="$LOG_DIR/$entry.log"
   : >"$logfile"
   log "fetching pulumi-resource-pulumi-nodejs from nodejs/dist of github.com/pulumi/pulumi/sdk/v3 $CLI_VERSION"
@@ -99,6 +102,9 @@ ensure() {
   local name="$1" version="$2" entry="$3" binary="$4" build="$5" start status final
   start="$(now_seconds)"
   final="$(cache_entry "$entry")"
+  if [[ ! -x "$final/bin/$binary" ]]; then
+    lock_entry "$entry"
+  fi
   if [[ -x "$final/bin/$binary" ]]; then
     status=cached
   else

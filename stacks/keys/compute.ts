@@ -39,8 +39,8 @@ export const workerPool = z.strictObject({
   bootVolume: bootVolume.optional(),
   availabilityZones: z.array(nonEmptyString).default([]),
   floatingIps: z.boolean().default(false),
-  /** Bump to replace this pool's nodes on purpose (see README: node rolls). */
-  generation: z.int().min(0).default(0),
+  /** Bump to replace this pool's nodes on purpose: new nodes are created, then the old ones deleted (README: node rolls). */
+  generation: z.int().min(0).max(999).default(0),
 });
 export type WorkerPoolConfig = z.output<typeof workerPool>;
 
@@ -102,12 +102,6 @@ export const computeKeys = {
     description: "Boot control-plane nodes from a Cinder volume of this size (GB). Unset: the flavor's ephemeral disk.",
     schema: z.int().min(10, "must be at least 10 GB").max(2000, "must be at most 2000 GB"),
     optional: true,
-  }),
-  controlPlaneGeneration: key({
-    type: "integer",
-    description: "Bump to replace the control-plane nodes on purpose, one at a time (see README: node rolls).",
-    schema: z.int().min(0),
-    default: 0,
   }),
   availabilityZones: key({
     type: "array",

@@ -96,7 +96,8 @@ start_daemon() {
   printf '\n===== %s: starting %s =====\n' "$(date -Is)" "$name" >>"$OS_LOG/$name.log"
   # setsid execs directly (a background job of a non-interactive shell is no group leader), so $!
   # is the daemon's own pid and the leader of its new process group.
-  env "${envs[@]}" setsid "$@" >>"$OS_LOG/$name.log" 2>&1 </dev/null &
+  # fd 9 is start.sh's lock: the daemon must not inherit (and so hold) it.
+  env "${envs[@]}" setsid "$@" >>"$OS_LOG/$name.log" 2>&1 </dev/null 9>&- &
   local pid=$!
   printf '%s %s\n' "$pid" "$(proc_start_time "$pid")" >"$OS_RUN/$name.pid"
 }

@@ -1,0 +1,75 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { type ChartRepositoryOverrides, resolveChart } from "../../charts";
+import { clusterCharts, type PinnedChart } from "../../versions";
+import { type CloudConfigInput, cinderCsiValues, occmValues, tigeraOperatorValues } from "./values";
+
+export interface ClusterAddonsArgs {
+  readonly clusterName: string;
+  readonly podCidr: string;
+  readonly networkMtu: number;
+  readonly chartRepositories: ChartRepositoryOverrides;
+  /** Inputs of the OpenStack cloud config; the application credential secret makes the values secret. */
+  readonly cloud: pulumi.Input<Omit<CloudConfigInput, "clusterName">>;
+}
+
+/**
+ * What a kubeadm cluster on OpenStack needs before workloads: Calico (pod network, MTU from the
+ * Neutron network), the OpenStack cloud-controller-manager (node initialization, Octavia for
+ * LoadBalancer Services) and Cinder CSI with a default StorageClass. Installed by helm.v3.Release
+ * through the cluster's provider (passed by the parent), in dependency order.
+ */
+export class ClusterAddons extends pulumi.ComponentResource {
+  /** What the mesh waits for: pods can be scheduled and LoadBalancer Services get addresses. */
+  readonly ready: pulumi.Resource[];
+
+  constructor(name: string, args: ClusterAddonsArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("istio-openstack:cluster:ClusterAddons", name, {}, opts);
+    const release = (
+      logicalName: string,
+      pinned: PinnedChart,
+      namespace: string,
+      values: pulumi.Input<object>,
+      dependsOn: pulumi.Resource[] = [],
+    ) =>
+      new k8s.helm.v3.Release(
+        logicalName,
+        {
+          name: logicalName,
+          ...resolveChart(pinned, args.chartRepositories),
+          namespace,
+          createNamespace: namespace !== "kube-system",
+          values: values as pulumi.Input<Record<string, pulumi.Input<unknown>>>,
+          cleanupOnFail: true,
+          timeout: 900,
+        },
+        { parent: this, dependsOn },
+      );
+
+    const calicoCrds = release("calico-crds", clusterCharts.calicoCrds, "tigera-operator", {});
+    const calico = release(
+      "calico",
+      clusterCharts.tigeraOperator,
+      "tigera-operator",
+      tigeraOperatorValues({ podCidr: args.podCidr, networkMtu: args.networkMtu }),
+      [calicoCrds],
+    );
+    // Nodes stay tainted "uninitialized" until the cloud-controller-manager has seen them.
+    const occm = release(
+      "openstack-cloud-controller-manager",
+      clusterCharts.openstackCloudControllerManager,
+      "kube-system",
+      pulumi.secret(pulumi.output(args.cloud).apply((cloud) => occmValues({ ...cloud, clusterName: args.clusterName }))),
+      [calico],
+    );
+    const cinder = release(
+      "openstack-cinder-csi",
+      clusterCharts.openstackCinderCsi,
+      "kube-system",
+      cinderCsiValues(args.clusterName),
+      [occm],
+    );
+    this.ready = [calico, occm, cinder];
+    this.registerOutputs({});
+  }
+}

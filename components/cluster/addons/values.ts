@@ -1,0 +1,118 @@
+/**
+ * Helm values of the cluster add-ons as pure functions of typed inputs, so what reaches each chart
+ * is tested without the engine. Key spellings follow each chart's values.yaml.
+ */
+
+/** Calico's VXLAN header over IPv4 (Calico's MTU guide). */
+export const VXLAN_OVERHEAD = 50;
+
+export interface CalicoInput {
+  readonly podCidr: string;
+  readonly networkMtu: number;
+}
+
+export interface TigeraOperatorValues {
+  readonly installation: {
+    readonly enabled: true;
+    readonly cni: { readonly type: "Calico" };
+    readonly calicoNetwork: {
+      readonly bgp: "Disabled";
+      readonly mtu: number;
+      readonly ipPools: readonly {
+        readonly cidr: string;
+        readonly encapsulation: "VXLAN";
+        readonly natOutgoing: "Enabled";
+        readonly nodeSelector: string;
+        readonly blockSize: number;
+      }[];
+    };
+  };
+  readonly apiServer: { readonly enabled: boolean };
+  readonly goldmane: { readonly enabled: boolean };
+  readonly whisker: { readonly enabled: boolean };
+}
+
+export function tigeraOperatorValues(input: CalicoInput): TigeraOperatorValues {
+  return {
+    installation: {
+      enabled: true,
+      cni: { type: "Calico" },
+      calicoNetwork: {
+        // VXLAN everywhere: Neutron's port security would drop unencapsulated pod addresses.
+        bgp: "Disabled",
+        mtu: input.networkMtu - VXLAN_OVERHEAD,
+        ipPools: [{ cidr: input.podCidr, encapsulation: "VXLAN", natOutgoing: "Enabled", nodeSelector: "all()", blockSize: 26 }],
+      },
+    },
+    apiServer: { enabled: false },
+    goldmane: { enabled: false },
+    whisker: { enabled: false },
+  };
+}
+
+export interface CloudConfigInput {
+  readonly authUrl: string;
+  readonly region?: string;
+  readonly applicationCredentialId: string;
+  readonly applicationCredentialSecret: string;
+  readonly floatingNetworkId: string;
+  readonly subnetId: string;
+  readonly clusterName: string;
+}
+
+/** The cloud.conf sections, keys spelled as cloud-provider-openstack reads them (dashes). */
+export interface OccmValues {
+  readonly secret: { readonly enabled: true; readonly create: true; readonly name: string };
+  readonly cloudConfig: {
+    readonly global: Readonly<Record<string, string>>;
+    readonly loadBalancer: Readonly<Record<string, string | boolean>>;
+  };
+  readonly cluster: { readonly name: string };
+}
+
+export const CLOUD_CONFIG_SECRET = "cloud-config";
+
+export function occmValues(input: CloudConfigInput): OccmValues {
+  return {
+    secret: { enabled: true, create: true, name: CLOUD_CONFIG_SECRET },
+    cloudConfig: {
+      global: {
+        "auth-url": input.authUrl,
+        "application-credential-id": input.applicationCredentialId,
+        "application-credential-secret": input.applicationCredentialSecret,
+        ...(input.region ? { region: input.region } : {}),
+      },
+      loadBalancer: {
+        "floating-network-id": input.floatingNetworkId,
+        "subnet-id": input.subnetId,
+        "create-monitor": true,
+        // The worker security group already admits NodePorts from the node subnet.
+        "manage-security-groups": false,
+      },
+    },
+    cluster: { name: input.clusterName },
+  };
+}
+
+export interface CinderCsiValues {
+  readonly secret: { readonly enabled: true; readonly create: false; readonly name: string; readonly filename: string };
+  readonly storageClass: {
+    readonly enabled: true;
+    readonly delete: { readonly isDefault: boolean; readonly allowVolumeExpansion: boolean };
+    readonly retain: { readonly isDefault: boolean; readonly allowVolumeExpansion: boolean };
+  };
+  readonly clusterID: string;
+}
+
+/** Reuses the cloud-controller-manager's secret (same namespace), so the credential lives in one place. */
+export function cinderCsiValues(clusterName: string): CinderCsiValues {
+  return {
+    secret: { enabled: true, create: false, name: CLOUD_CONFIG_SECRET, filename: "cloud.conf" },
+    storageClass: {
+      enabled: true,
+      delete: { isDefault: true, allowVolumeExpansion: true },
+      retain: { isDefault: false, allowVolumeExpansion: true },
+    },
+    clusterID: clusterName,
+  };
+}

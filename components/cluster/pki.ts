@@ -1,0 +1,103 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import * as tls from "@pulumi/tls";
+import { bootstrapToken, caCertHash } from "./pkiMath";
+
+export interface CertificateAuthority {
+  readonly certPem: pulumi.Output<string>;
+  /** Secret. */
+  readonly keyPem: pulumi.Output<string>;
+}
+
+/** Ten years, like kubeadm's own CAs; leaf certificates signed on the nodes live one year. */
+const CA_VALIDITY_HOURS = 10 * 365 * 24;
+const ADMIN_VALIDITY_HOURS = 365 * 24;
+/** `pulumi up` in the last 30 days of the admin certificate's life issues a new one. */
+const ADMIN_EARLY_RENEWAL_HOURS = 30 * 24;
+
+/**
+ * The cluster's key material, owned by Pulumi so that no file ever has to be copied off a node:
+ * the cluster, front-proxy and etcd CAs, the service-account key pair, the admin client
+ * certificate and the bootstrap token. Every private key and the token are Pulumi secrets.
+ */
+export class ClusterPki extends pulumi.ComponentResource {
+  readonly clusterCa: CertificateAuthority;
+  readonly frontProxyCa: CertificateAuthority;
+  readonly etcdCa: CertificateAuthority;
+  readonly serviceAccountKeyPem: pulumi.Output<string>;
+  readonly serviceAccountPublicKeyPem: pulumi.Output<string>;
+  readonly adminCertPem: pulumi.Output<string>;
+  readonly adminKeyPem: pulumi.Output<string>;
+  /** "<id>.<secret>", secret. */
+  readonly bootstrapToken: pulumi.Output<string>;
+  /** Pins the cluster CA for joining nodes: "sha256:<hex>". */
+  readonly caCertHash: pulumi.Output<string>;
+
+  constructor(name: string, args: { clusterName: string }, opts?: pulumi.ComponentResourceOptions) {
+    super("istio-openstack:cluster:ClusterPki", name, {}, opts);
+    const child = { parent: this };
+
+    const authority = (role: string, commonName: string): CertificateAuthority => {
+      const key = new tls.PrivateKey(`${name}-${role}`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, child);
+      const cert = new tls.SelfSignedCert(
+        `${name}-${role}`,
+        {
+          privateKeyPem: key.privateKeyPem,
+          subject: { commonName, organization: args.clusterName },
+          isCaCertificate: true,
+          validityPeriodHours: CA_VALIDITY_HOURS,
+          allowedUses: ["cert_signing", "crl_signing", "digital_signature", "key_encipherment"],
+        },
+        child,
+      );
+      return { certPem: cert.certPem, keyPem: pulumi.secret(key.privateKeyPem) };
+    };
+
+    // Common names as kubeadm would choose them, so the certificates read the same as a kubeadm cluster's.
+    this.clusterCa = authority("ca", "kubernetes");
+    this.frontProxyCa = authority("front-proxy-ca", "front-proxy-ca");
+    this.etcdCa = authority("etcd-ca", "etcd-ca");
+
+    const serviceAccount = new tls.PrivateKey(`${name}-sa`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, child);
+    this.serviceAccountKeyPem = pulumi.secret(serviceAccount.privateKeyPem);
+    this.serviceAccountPublicKeyPem = serviceAccount.publicKeyPem;
+
+    // kubeadm:cluster-admins (bound to cluster-admin by kubeadm init), not system:masters: revocable through RBAC.
+    const adminKey = new tls.PrivateKey(`${name}-admin`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, child);
+    const adminRequest = new tls.CertRequest(
+      `${name}-admin`,
+      {
+        privateKeyPem: adminKey.privateKeyPem,
+        subject: { commonName: "kubernetes-admin", organization: "kubeadm:cluster-admins" },
+      },
+      child,
+    );
+    const adminCert = new tls.LocallySignedCert(
+      `${name}-admin`,
+      {
+        certRequestPem: adminRequest.certRequestPem,
+        caCertPem: this.clusterCa.certPem,
+        caPrivateKeyPem: this.clusterCa.keyPem,
+        validityPeriodHours: ADMIN_VALIDITY_HOURS,
+        earlyRenewalHours: ADMIN_EARLY_RENEWAL_HOURS,
+        allowedUses: ["client_auth", "digital_signature", "key_encipherment"],
+      },
+      child,
+    );
+    this.adminCertPem = adminCert.certPem;
+    this.adminKeyPem = pulumi.secret(adminKey.privateKeyPem);
+
+    const tokenId = new random.RandomString(`${name}-token-id`, { length: 6, special: false, upper: false }, child);
+    const tokenSecret = new random.RandomPassword(
+      `${name}-token-secret`,
+      { length: 16, special: false, upper: false },
+      child,
+    );
+    this.bootstrapToken = pulumi.secret(
+      pulumi.all([tokenId.result, tokenSecret.result]).apply(([id, secret]) => bootstrapToken(id, secret)),
+    );
+    this.caCertHash = this.clusterCa.certPem.apply(caCertHash);
+
+    this.registerOutputs({ clusterCaCertPem: this.clusterCa.certPem, caCertHash: this.caCertHash });
+  }
+}

@@ -1,0 +1,156 @@
+/**
+ * Helm values of Istio's charts (base, istiod, gateway) as pure functions of typed settings. Only the
+ * parts we set are typed; names follow the charts' values.yaml at 1.31.
+ */
+import type { ContainerResources } from "../../stacks/keys/mesh";
+import { ISTIO_NAMESPACE, type Revision } from "./revisions";
+
+/** The mesh's settings, taken from the stack config (components/mesh/index.ts maps them). */
+export interface MeshSettings {
+  readonly outboundTrafficPolicy: "ALLOW_ANY" | "REGISTRY_ONLY";
+  readonly holdApplicationUntilProxyStarts: boolean;
+  readonly istiodMinReplicas: number;
+  /** meshConfig.extensionProviders entry for traces (the tracing backend of the observability layer). */
+  readonly tracing: TracingProvider;
+}
+
+export interface TracingProvider {
+  readonly name: string;
+  readonly service: string;
+  readonly port: number;
+}
+
+export interface GatewaySettings {
+  readonly replicas: number;
+  readonly maxReplicas: number;
+  readonly podDisruptionBudget: boolean;
+  readonly resources: ContainerResources;
+  readonly serviceType: "LoadBalancer" | "ClusterIP";
+  readonly externalTrafficPolicy?: "Cluster" | "Local";
+  readonly floatingIp?: string;
+  readonly proxyProtocol: boolean;
+  readonly sourceRanges: readonly string[];
+  readonly annotations: Readonly<Record<string, string>>;
+  /** Revision tag the gateway's pods are injected by (istio.io/rev on the pods). */
+  readonly tag: string;
+}
+
+export interface BaseValues {
+  readonly defaultRevision: string;
+  readonly global: { readonly istioNamespace: string };
+}
+
+export interface MeshConfigValues {
+  readonly enablePrometheusMerge: boolean;
+  readonly enableTracing: boolean;
+  readonly outboundTrafficPolicy: { readonly mode: MeshSettings["outboundTrafficPolicy"] };
+  readonly defaultConfig: { readonly holdApplicationUntilProxyStarts: boolean };
+  readonly extensionProviders: readonly {
+    readonly name: string;
+    readonly opentelemetry: { readonly service: string; readonly port: number };
+  }[];
+}
+
+export interface IstiodValues {
+  readonly revision: string;
+  readonly autoscaleMin: number;
+  readonly autoscaleMax: number;
+  readonly global: { readonly istioNamespace: string };
+  readonly meshConfig: MeshConfigValues;
+}
+
+export interface GatewayValues {
+  readonly revision: string;
+  readonly replicaCount: number;
+  readonly autoscaling: {
+    readonly enabled: boolean;
+    readonly minReplicas: number;
+    readonly maxReplicas: number;
+  };
+  readonly podDisruptionBudget: { readonly minAvailable?: number };
+  readonly resources: ContainerResources;
+  readonly podAnnotations: Readonly<Record<string, string>>;
+  readonly service: {
+    readonly type: GatewaySettings["serviceType"];
+    readonly annotations: Readonly<Record<string, string>>;
+    readonly loadBalancerIP?: string;
+    readonly loadBalancerSourceRanges?: readonly string[];
+    readonly externalTrafficPolicy?: "Cluster" | "Local";
+  };
+}
+
+export function baseValues(defaultRevision: Revision): BaseValues {
+  return { defaultRevision: defaultRevision.name, global: { istioNamespace: ISTIO_NAMESPACE } };
+}
+
+export function meshConfig(settings: MeshSettings): MeshConfigValues {
+  return {
+    enablePrometheusMerge: true,
+    enableTracing: true,
+    outboundTrafficPolicy: { mode: settings.outboundTrafficPolicy },
+    defaultConfig: { holdApplicationUntilProxyStarts: settings.holdApplicationUntilProxyStarts },
+    extensionProviders: [
+      {
+        name: settings.tracing.name,
+        opentelemetry: { service: settings.tracing.service, port: settings.tracing.port },
+      },
+    ],
+  };
+}
+
+export function istiodValues(revision: Revision, settings: MeshSettings): IstiodValues {
+  return {
+    revision: revision.name,
+    autoscaleMin: settings.istiodMinReplicas,
+    autoscaleMax: Math.max(5, settings.istiodMinReplicas),
+    global: { istioNamespace: ISTIO_NAMESPACE },
+    meshConfig: meshConfig(settings),
+  };
+}
+
+/** Octavia, through the OpenStack cloud-controller-manager, serves the LoadBalancer Service. */
+export const OCCM = {
+  proxyProtocol: "loadbalancer.openstack.org/proxy-protocol",
+  keepFloatingIp: "loadbalancer.openstack.org/keep-floatingip",
+} as const;
+
+/** Envoy must expect the PROXY header Octavia prepends, or every connection fails. */
+export const PROXY_PROTOCOL_POD_CONFIG = JSON.stringify({ gatewayTopology: { proxyProtocol: {} } });
+
+/** The gateway chart's own defaults that we keep (Prometheus scraping of the merged stats). */
+const GATEWAY_POD_ANNOTATIONS = {
+  "prometheus.io/port": "15020",
+  "prometheus.io/scrape": "true",
+  "prometheus.io/path": "/stats/prometheus",
+  "inject.istio.io/templates": "gateway",
+  "sidecar.istio.io/inject": "true",
+} as const;
+
+export function gatewayValues(settings: GatewaySettings): GatewayValues {
+  const loadBalancer = settings.serviceType === "LoadBalancer";
+  const annotations: Record<string, string> = { ...settings.annotations };
+  if (loadBalancer && settings.proxyProtocol) annotations[OCCM.proxyProtocol] = "true";
+  // A floating IP the user brought is theirs: OCCM must not release it with the Service.
+  if (loadBalancer && settings.floatingIp) annotations[OCCM.keepFloatingIp] = "true";
+  const autoscale = settings.maxReplicas > settings.replicas;
+  return {
+    revision: settings.tag,
+    replicaCount: settings.replicas,
+    autoscaling: { enabled: autoscale, minReplicas: settings.replicas, maxReplicas: settings.maxReplicas },
+    podDisruptionBudget: settings.podDisruptionBudget ? { minAvailable: 1 } : {},
+    resources: settings.resources,
+    podAnnotations: {
+      ...GATEWAY_POD_ANNOTATIONS,
+      ...(loadBalancer && settings.proxyProtocol ? { "proxy.istio.io/config": PROXY_PROTOCOL_POD_CONFIG } : {}),
+    },
+    service: {
+      type: settings.serviceType,
+      annotations,
+      ...(loadBalancer && settings.floatingIp ? { loadBalancerIP: settings.floatingIp } : {}),
+      ...(loadBalancer && settings.sourceRanges.length > 0 ? { loadBalancerSourceRanges: settings.sourceRanges } : {}),
+      ...(loadBalancer && settings.externalTrafficPolicy
+        ? { externalTrafficPolicy: settings.externalTrafficPolicy }
+        : {}),
+    },
+  };
+}

@@ -1,0 +1,64 @@
+/**
+ * The post-deploy check: is the sleep pod really in the mesh? A local command asks the API server
+ * for the pod's containers and fails the deployment unless an `istio-proxy` sidecar is there, either
+ * as a container or as Istio's native sidecar (an init container `istio-proxy` with restartPolicy
+ * Always, Kubernetes 1.29+). The kubeconfig reaches the script as a secret environment variable and
+ * is written to a private temp file that is removed on exit: never on the command line, never printed.
+ */
+import * as command from "@pulumi/command";
+import type * as pulumi from "@pulumi/pulumi";
+
+/** POSIX sh; reads NAMESPACE, KUBECONFIG_DATA and (optional) ATTEMPTS from the environment. */
+export function sidecarCheckScript(): string {
+  return `set -eu
+umask 077
+kubeconfig="$(mktemp)"
+trap 'rm -f "$kubeconfig"' EXIT
+printf '%s\\n' "$KUBECONFIG_DATA" >"$kubeconfig"
+attempts="\${ATTEMPTS:-30}"
+containers=""
+init=""
+i=0
+while [ "$i" -lt "$attempts" ]; do
+  i=$((i + 1))
+  containers="$(kubectl --kubeconfig "$kubeconfig" -n "$NAMESPACE" get pod -l app=sleep -o jsonpath='{.items[0].spec.containers[*].name}' 2>/dev/null || true)"
+  init="$(kubectl --kubeconfig "$kubeconfig" -n "$NAMESPACE" get pod -l app=sleep -o jsonpath='{range .items[0].spec.initContainers[*]}{.name}={.restartPolicy}{" "}{end}' 2>/dev/null || true)"
+  case " $containers " in
+  *" istio-proxy "*)
+    echo "sidecar: istio-proxy container in the sleep pod of $NAMESPACE"
+    exit 0
+    ;;
+  esac
+  case " $init " in
+  *" istio-proxy=Always "*)
+    echo "sidecar: native istio-proxy (init container, restartPolicy Always) in the sleep pod of $NAMESPACE"
+    exit 0
+    ;;
+  esac
+  [ "$i" -lt "$attempts" ] && sleep 2
+done
+echo "no istio-proxy sidecar in the sleep pod of $NAMESPACE (containers: \${containers:-none}; init containers: \${init:-none}). Is the namespace labelled for injection, and is istiod's revision serving?" >&2
+exit 1
+`;
+}
+
+export interface SidecarCheckArgs {
+  readonly namespace: pulumi.Input<string>;
+  readonly kubeconfig: pulumi.Input<string>;
+  /** The workloads whose pods the check inspects: it runs after they are ready. */
+  readonly after: pulumi.Resource[];
+}
+
+export function sidecarCheck(name: string, args: SidecarCheckArgs, opts?: pulumi.CustomResourceOptions): command.local.Command {
+  return new command.local.Command(
+    name,
+    {
+      create: sidecarCheckScript(),
+      interpreter: ["/bin/sh", "-c"],
+      environment: { NAMESPACE: args.namespace, KUBECONFIG_DATA: args.kubeconfig },
+      // Runs again whenever the workloads it checks are replaced.
+      triggers: args.after.map((r) => r.urn),
+    },
+    { ...opts, dependsOn: args.after, additionalSecretOutputs: ["stdout", "stderr"] },
+  );
+}

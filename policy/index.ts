@@ -1,0 +1,5 @@
+// The istio-openstack policy pack: pulumi preview --policy-pack policy (README: "Policy pack").
+import { PolicyPack } from "@pulumi/policy";
+import { policies } from "./policies";
+
+new PolicyPack("istio-openstack", { policies });

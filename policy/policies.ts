@@ -1,0 +1,24 @@
+/** Every policy of the pack, in one list (index.ts serves it; the tests import the rules one by one). */
+import type { Policies } from "@pulumi/policy";
+import { controlPlaneAntiAffinity, haControlPlane, prodBootFromVolume, workerFloatingIps } from "./compute";
+import { helmReleasePinned, kialiNotAnonymous } from "./helm";
+import { meshWideStrictMtls, peerAuthenticationStrict } from "./mesh";
+import { noWorldOpenAdminPorts } from "./network";
+import { applicationCredentialRestricted, applicationCredentialSecret, commandCredentialsNotInline } from "./secrets";
+
+export const policies: Policies = [
+  // Mandatory: the security defaults.
+  noWorldOpenAdminPorts,
+  helmReleasePinned,
+  peerAuthenticationStrict,
+  meshWideStrictMtls,
+  kialiNotAnonymous,
+  applicationCredentialSecret,
+  commandCredentialsNotInline,
+  controlPlaneAntiAffinity,
+  // Advisory: choices a team may make differently.
+  workerFloatingIps,
+  haControlPlane,
+  prodBootFromVolume,
+  applicationCredentialRestricted,
+];

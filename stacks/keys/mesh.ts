@@ -1,0 +1,248 @@
+/**
+ * Keys of the Istio mesh (components/mesh) and its observability stack (components/observability).
+ * Revisions and tags are YAML documents because Pulumi.yaml cannot type a map; cross-key rules
+ * (a tag points at a listed revision, prod guard rails) live in stacks/meshChecks.ts.
+ */
+import { z } from "zod";
+import { istio } from "../../components/versions";
+import { key } from "../spec";
+import { cidr, dnsLabel, exactVersion, ipv4 } from "../types";
+
+/** A revision tag or namespace name: a DNS label (the tag becomes part of webhook and Service names). */
+const tagName = dnsLabel(40);
+
+const quantity = z
+  .string()
+  .regex(/^\d+(\.\d+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?$/, "expected a Kubernetes quantity such as 100m, 2 or 512Mi");
+
+const resourceList = z.strictObject({ cpu: quantity.optional(), memory: quantity.optional() });
+export const containerResources = z.strictObject({
+  requests: resourceList.default({}),
+  limits: resourceList.default({}),
+});
+export type ContainerResources = z.output<typeof containerResources>;
+
+const annotationKey = z
+  .string()
+  .regex(
+    /^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/,
+    "expected an annotation key",
+  );
+
+/** A percentage given as a string (Pulumi.yaml has no number type): "1", "0.5", "100". */
+const percentage = z
+  .string()
+  .regex(/^\d+(\.\d+)?$/, "expected a percentage such as 1, 0.5 or 100")
+  .transform(Number)
+  .refine((n) => n >= 0 && n <= 100, "must be between 0 and 100");
+
+const duration = z.string().regex(/^\d+(h|d|w|y)$/, "expected a duration such as 12h, 15d, 4w or 1y");
+
+export const meshKeys = {
+  istioRevisions: key({
+    type: "array",
+    description:
+      "Istio versions to run side by side, one istiod per revision (1.31.1 runs as revision 1-31-1). One, or two during a canary upgrade.",
+    schema: z
+      .array(exactVersion)
+      .min(1, "list at least one Istio version")
+      .max(2, "at most two revisions at a time (old and canary)")
+      .refine((versions) => new Set(versions).size === versions.length, "versions must be unique"),
+    default: [istio.version],
+  }),
+  istioRevisionTags: key({
+    type: "string",
+    yamlDocument: true,
+    description:
+      "Revision tags, as a YAML map of tag to one of istioRevisions (e.g. {default: 1.31.1, prod-stable: 1.31.1}). Namespaces opt in with istio.io/rev=<tag>; moving a tag is the canary switch. 'default' is required.",
+    schema: z.record(tagName, exactVersion),
+    default: { default: istio.version, "prod-stable": istio.version },
+  }),
+  meshInjectionTag: key({
+    type: "string",
+    description:
+      "The revision tag application namespaces should use (exported as the injectionLabel output, istio.io/rev=<tag>); one of istioRevisionTags.",
+    schema: tagName,
+    default: "prod-stable",
+  }),
+  meshNamespaces: key({
+    type: "string",
+    yamlDocument: true,
+    description:
+      "Application namespaces to create in the mesh, as a YAML map of namespace to revision tag; each is labelled istio.io/rev=<tag> (never istio-injection).",
+    schema: z.record(dnsLabel(63), tagName),
+    default: {},
+  }),
+  meshMtlsMode: key({
+    type: "string",
+    description:
+      "Mesh-wide mTLS (PeerAuthentication default in istio-system): STRICT, or PERMISSIVE (refused in prod). Prefer meshPermissiveNamespaces for exceptions.",
+    schema: z.enum(["STRICT", "PERMISSIVE"]),
+    default: "STRICT",
+  }),
+  meshPermissiveNamespaces: key({
+    type: "array",
+    description:
+      "Namespaces that accept plaintext as well as mTLS (a PERMISSIVE PeerAuthentication in each), e.g. while migrating workloads into the mesh.",
+    schema: z.array(dnsLabel(63)),
+    default: [],
+  }),
+  meshOutboundTrafficPolicy: key({
+    type: "string",
+    description:
+      "meshConfig.outboundTrafficPolicy: ALLOW_ANY lets sidecars reach unknown hosts; REGISTRY_ONLY only what a ServiceEntry declares.",
+    schema: z.enum(["ALLOW_ANY", "REGISTRY_ONLY"]),
+    default: "ALLOW_ANY",
+  }),
+  meshHoldApplicationUntilProxyStarts: key({
+    type: "boolean",
+    description:
+      "Start application containers only once the sidecar is ready (meshConfig.defaultConfig.holdApplicationUntilProxyStarts).",
+    schema: z.boolean(),
+    default: true,
+  }),
+  meshAccessLogging: key({
+    type: "boolean",
+    description: "Envoy access logs for every proxy, through a mesh-wide Telemetry resource.",
+    schema: z.boolean(),
+    default: true,
+  }),
+  meshTraceSamplingPercent: key({
+    type: "string",
+    description: "Percentage of requests traced (0-100) by the mesh-wide Telemetry, sent to Jaeger.",
+    schema: percentage,
+    default: { perEnvironment: { dev: "100", staging: "10", prod: "1" } },
+  }),
+  istiodMinReplicas: key({
+    type: "integer",
+    description:
+      "Minimum istiod replicas per revision (HPA floor); 2 or more so its PodDisruptionBudget never blocks a node drain.",
+    schema: z.int().min(1).max(10),
+    default: { perEnvironment: { dev: 1, staging: 2, prod: 2 } },
+  }),
+  ingressGatewayNamespace: key({
+    type: "string",
+    description: "Namespace of the ingress gateway (its own, as Istio recommends).",
+    schema: dnsLabel(63),
+    default: "istio-ingress",
+  }),
+  ingressGatewayReplicas: key({
+    type: "integer",
+    description: "Ingress gateway replicas (the autoscaler's floor). prod requires at least 2.",
+    schema: z.int().min(1).max(50),
+    default: { perEnvironment: { dev: 1, staging: 2, prod: 3 } },
+  }),
+  ingressGatewayMaxReplicas: key({
+    type: "integer",
+    description: "Ingress gateway autoscaler ceiling; equal to ingressGatewayReplicas disables autoscaling.",
+    schema: z.int().min(1).max(100),
+    default: { perEnvironment: { dev: 1, staging: 4, prod: 6 } },
+  }),
+  ingressGatewayPodDisruptionBudget: key({
+    type: "boolean",
+    description: "A PodDisruptionBudget (minAvailable 1) for the ingress gateway; required in prod.",
+    schema: z.boolean(),
+    default: { perEnvironment: { dev: false, staging: true, prod: true } },
+  }),
+  ingressGatewayResources: key({
+    type: "string",
+    yamlDocument: true,
+    description: "Ingress gateway container resources, as YAML {requests: {cpu, memory}, limits: {cpu, memory}}.",
+    schema: containerResources,
+    default: { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "2", memory: "1Gi" } },
+  }),
+  ingressGatewayExternalTrafficPolicy: key({
+    type: "string",
+    description:
+      "externalTrafficPolicy of the gateway's LoadBalancer Service: Cluster (any node forwards) or Local (only nodes running a gateway pod; keeps the source IP without PROXY protocol).",
+    schema: z.enum(["Cluster", "Local"]),
+    default: "Cluster",
+  }),
+  ingressGatewayFloatingIp: key({
+    type: "string",
+    description:
+      "An existing floating IP for the gateway's Octavia load balancer (spec.loadBalancerIP, kept on delete). Unset: OCCM allocates one from externalNetwork.",
+    schema: ipv4,
+    optional: true,
+  }),
+  ingressGatewayProxyProtocol: key({
+    type: "boolean",
+    description:
+      "Pass client IPs through Octavia with the PROXY protocol (Service annotation plus the gateway's gatewayTopology.proxyProtocol). Everything reaching the gateway must then speak PROXY.",
+    schema: z.boolean(),
+    default: false,
+  }),
+  ingressGatewaySourceRanges: key({
+    type: "array",
+    description:
+      "CIDRs allowed to reach the gateway's load balancer (loadBalancerSourceRanges, Octavia ≥ 2.12). Empty: everyone.",
+    schema: z.array(cidr),
+    default: [],
+  }),
+  ingressGatewayAnnotations: key({
+    type: "string",
+    yamlDocument: true,
+    description:
+      "Extra annotations for the gateway's Service, as a YAML map (e.g. loadbalancer.openstack.org/flavor-id, .../availability-zone).",
+    schema: z.record(annotationKey, z.string()),
+    default: {},
+  }),
+  egressGateway: key({
+    type: "boolean",
+    description: "Also install an egress gateway (ClusterIP) in its own namespace istio-egress.",
+    schema: z.boolean(),
+    default: false,
+  }),
+};
+
+export const observabilityKeys = {
+  prometheusRetention: key({
+    type: "string",
+    description: "How long Prometheus keeps metrics (e.g. 15d).",
+    schema: duration,
+    default: { perEnvironment: { dev: "7d", staging: "15d", prod: "30d" } },
+  }),
+  prometheusStorageSize: key({
+    type: "string",
+    description: "Size of Prometheus's persistent volume (a Cinder volume through the CSI driver), e.g. 50Gi.",
+    schema: quantity,
+    default: { perEnvironment: { dev: "10Gi", staging: "50Gi", prod: "100Gi" } },
+  }),
+  prometheusStorageClass: key({
+    type: "string",
+    description: "StorageClass of Prometheus's volume. Unset: the cluster's default StorageClass.",
+    schema: dnsLabel(63),
+    optional: true,
+  }),
+  kialiAuthStrategy: key({
+    type: "string",
+    description:
+      "Kiali login: token (a Kubernetes service-account token) or anonymous (anyone who reaches it; dev only unless allowAnonymousKiali).",
+    schema: z.enum(["token", "anonymous"]),
+    default: "token",
+  }),
+  allowAnonymousKiali: key({
+    type: "boolean",
+    description: "Accept kialiAuthStrategy anonymous outside dev. Off: staging and prod refuse it.",
+    schema: z.boolean(),
+    default: false,
+  }),
+  kialiHost: key({
+    type: "string",
+    description:
+      "Expose Kiali through the ingress gateway under this host name, over TLS (needs kialiTlsSecret). Unset: port-forward only.",
+    schema: z
+      .string()
+      .regex(
+        /^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]{2,}$/,
+        "expected a lowercase DNS host name such as kiali.example.com",
+      ),
+    optional: true,
+  }),
+  kialiTlsSecret: key({
+    type: "string",
+    description: "kubernetes.io/tls Secret in ingressGatewayNamespace holding the certificate for kialiHost.",
+    schema: dnsLabel(63),
+    optional: true,
+  }),
+};

@@ -1,0 +1,142 @@
+/**
+ * Cross-key rules of the mesh and observability keys. Appended to `crossKeyRules` in checks.ts; each
+ * rule reads only keys that passed their own schema.
+ */
+import type { ConfigProblem } from "./errors";
+import type { ConfigValues } from "./keys";
+
+type PartialConfig = Partial<ConfigValues>;
+type Rule = (config: PartialConfig) => ConfigProblem[];
+
+/** Every tag points at a listed revision, and the `default` tag exists (it drives base's defaultRevision). */
+const revisionTags: Rule = (config) => {
+  const { istioRevisions: revisions, istioRevisionTags: tags } = config;
+  if (revisions === undefined || tags === undefined) return [];
+  const problems: ConfigProblem[] = Object.entries(tags)
+    .filter(([, version]) => !revisions.includes(version))
+    .map(([tag, version]) => ({
+      path: `istioRevisionTags.${tag}`,
+      given: version,
+      expected: `must be one of istioRevisions (${revisions.join(", ")}); add the revision first, then move the tag`,
+    }));
+  const injectionTag = config.meshInjectionTag;
+  if (injectionTag !== undefined && !(injectionTag in tags)) {
+    problems.push({
+      path: "meshInjectionTag",
+      given: injectionTag,
+      expected: `must be one of istioRevisionTags (${Object.keys(tags).join(", ")})`,
+    });
+  }
+  if (!("default" in tags)) {
+    problems.push({
+      path: "istioRevisionTags",
+      given: Object.keys(tags).join(", ") || "(none)",
+      expected: "must include the tag 'default' (it picks the default revision: validation and base's defaultRevision)",
+    });
+  }
+  return problems;
+};
+
+const namespaceTags: Rule = (config) => {
+  const { meshNamespaces: namespaces, istioRevisionTags: tags } = config;
+  if (namespaces === undefined || tags === undefined) return [];
+  const reserved = new Set(["istio-system", "istio-egress", config.ingressGatewayNamespace ?? "istio-ingress"]);
+  return Object.entries(namespaces).flatMap(([namespace, tag]): ConfigProblem[] => {
+    if (reserved.has(namespace)) {
+      return [
+        {
+          path: `meshNamespaces.${namespace}`,
+          given: tag,
+          expected: "is managed by the mesh itself; choose an application namespace",
+        },
+      ];
+    }
+    return tag in tags
+      ? []
+      : [
+          {
+            path: `meshNamespaces.${namespace}`,
+            given: tag,
+            expected: `must be one of istioRevisionTags (${Object.keys(tags).join(", ")})`,
+          },
+        ];
+  });
+};
+
+const strictInProd: Rule = (config) =>
+  config.environment === "prod" && config.meshMtlsMode === "PERMISSIVE"
+    ? [
+        {
+          path: "meshMtlsMode",
+          given: "PERMISSIVE",
+          expected:
+            "prod keeps mesh-wide mTLS STRICT; list the namespaces that need plaintext in meshPermissiveNamespaces",
+        },
+      ]
+    : [];
+
+const anonymousKiali: Rule = (config) => {
+  if (config.kialiAuthStrategy !== "anonymous" || config.environment === undefined) return [];
+  if (config.environment === "dev" || config.allowAnonymousKiali) return [];
+  return [
+    {
+      path: "kialiAuthStrategy",
+      given: "anonymous",
+      expected: `lets anyone who reaches Kiali change mesh config, refused in ${config.environment}; use token (or set allowAnonymousKiali: true to accept the risk)`,
+    },
+  ];
+};
+
+const gatewayAvailability: Rule = (config) => {
+  const problems: ConfigProblem[] = [];
+  const { ingressGatewayReplicas: replicas, ingressGatewayMaxReplicas: max } = config;
+  if (replicas !== undefined && max !== undefined && max < replicas) {
+    problems.push({
+      path: "ingressGatewayMaxReplicas",
+      given: max,
+      expected: `must be at least ingressGatewayReplicas (${replicas})`,
+    });
+  }
+  if (config.environment === "prod") {
+    if (replicas !== undefined && replicas < 2) {
+      problems.push({
+        path: "ingressGatewayReplicas",
+        given: replicas,
+        expected: "prod needs at least 2 gateway replicas (one node drain must not cut ingress)",
+      });
+    }
+    if (config.ingressGatewayPodDisruptionBudget === false) {
+      problems.push({
+        path: "ingressGatewayPodDisruptionBudget",
+        given: false,
+        expected: "prod keeps a PodDisruptionBudget on the ingress gateway",
+      });
+    }
+  }
+  return problems;
+};
+
+const kialiExposure: Rule = (config) => {
+  if (config.kialiHost !== undefined && config.kialiTlsSecret === undefined) {
+    return [{ path: "kialiTlsSecret", expected: "required when kialiHost is set (Kiali is only exposed over TLS)" }];
+  }
+  if (config.kialiHost === undefined && config.kialiTlsSecret !== undefined) {
+    return [
+      {
+        path: "kialiTlsSecret",
+        given: config.kialiTlsSecret,
+        expected: "only used with kialiHost; set kialiHost or remove it",
+      },
+    ];
+  }
+  return [];
+};
+
+export const meshRules: readonly Rule[] = [
+  revisionTags,
+  namespaceTags,
+  strictInProd,
+  anonymousKiali,
+  gatewayAvailability,
+  kialiExposure,
+];

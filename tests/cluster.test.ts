@@ -1,0 +1,127 @@
+import type { RecordedResource } from "../tools/mocks";
+import { type Evaluation, evaluateStack } from "./harness";
+
+const INSTANCE = "openstack:compute/instance:Instance";
+const SERVER_GROUP = "openstack:compute/serverGroup:ServerGroup";
+const RELEASE = "kubernetes:helm.sh/v3:Release";
+
+function serverGroupIdOf(instance: RecordedResource): unknown {
+  return (instance.inputs.schedulerHints as { group: string }[])[0].group;
+}
+
+describe.each([
+  ["dev", 1, 2],
+  ["staging", 3, 3],
+  ["prod", 3, 3],
+])("the %s stack's cluster layer", (stack, controlPlanes, workers) => {
+  let run: Evaluation;
+  beforeAll(async () => {
+    run = await evaluateStack(stack);
+  });
+
+  it("creates one Nova instance per node, each on its own port in its pool's server group", () => {
+    const instances = run.ofType(INSTANCE);
+    expect(instances).toHaveLength(controlPlanes + workers);
+    const groups = run.ofType(SERVER_GROUP);
+    expect(groups.map((g) => g.name).sort()).toEqual([`mesh-${stack}-control-plane`, `mesh-${stack}-general`]);
+    const byPool = new Map<string, unknown[]>();
+    for (const instance of instances) {
+      const pool = (instance.inputs.metadata as { pool: string }).pool;
+      byPool.set(pool, [...(byPool.get(pool) ?? []), serverGroupIdOf(instance)]);
+    }
+    // Every node of a pool shares one group, and no two pools share one.
+    for (const ids of byPool.values()) expect(new Set(ids).size).toBe(1);
+    expect(new Set([...byPool.values()].map((ids) => ids[0])).size).toBe(byPool.size);
+    const ports = new Set(instances.map((i) => (i.inputs.networks as { port: string }[])[0].port));
+    expect(ports.size).toBe(instances.length);
+  });
+
+  it("never rebuilds a running node for a new template or image", () => {
+    for (const instance of run.ofType(INSTANCE)) {
+      expect(instance.options.ignoreChanges).toEqual(expect.arrayContaining(["userData", "imageName", "imageId"]));
+    }
+  });
+
+  it("orders the Kubernetes provider after the readiness gate, and the gate after every node", () => {
+    const gate = run.one("command:local:Command", `mesh-${stack}-cluster-readyz`);
+    const provider = run.one("pulumi:providers:kubernetes", `mesh-${stack}-cluster-k8s`);
+    expect(provider.dependsOn).toContain(gate.key);
+    expect(gate.dependsOn).toEqual(
+      expect.arrayContaining([
+        `istio-openstack:compute:NodePool::mesh-${stack}-control-plane`,
+        `istio-openstack:compute:NodePool::mesh-${stack}-general`,
+        `istio-openstack:endpoint:ApiEndpoint::mesh-${stack}-api`,
+      ]),
+    );
+    // Every add-on release goes through that provider.
+    const addons = run.ofType(RELEASE).filter((r) => r.parent?.includes("ClusterAddons"));
+    expect(addons.map((r) => r.name)).toEqual(["calico-crds", "calico", "openstack-cloud-controller-manager", "openstack-cinder-csi"]);
+    for (const release of addons) expect(release.provider).toMatch(new RegExp(`mesh-${stack}-cluster-k8s::`));
+  });
+
+  it("keeps kubeconfig, user data and the application credential secret", () => {
+    expect(run.secretOutputs).toContain("kubeconfig");
+    for (const instance of run.ofType(INSTANCE)) expect(instance.secretInputs).toContain("userData");
+    const occm = run.one(RELEASE, "openstack-cloud-controller-manager");
+    expect(occm.secretInputs).toContain("values");
+  });
+});
+
+describe("the API endpoint", () => {
+  it("HA: an Octavia TCP 6443 listener with a health-checked pool, one member per control-plane port, a floating IP on the VIP", async () => {
+    const run = await evaluateStack("prod");
+    const listener = run.one("openstack:loadbalancer/listener:Listener", "mesh-prod-api");
+    expect(listener.inputs).toMatchObject({ protocol: "TCP", protocolPort: 6443, allowedCidrs: ["203.0.113.0/24", "10.40.0.0/22"] });
+    const monitor = run.one("openstack:loadbalancer/monitor:Monitor", "mesh-prod-api");
+    expect(monitor.inputs).toMatchObject({ type: "HTTPS", urlPath: "/readyz" });
+    const members = run.ofType("openstack:loadbalancer/member:Member");
+    const ports = run.ofType("openstack:networking/port:Port").filter((p) => p.name.includes("control-plane"));
+    expect(members).toHaveLength(3);
+    expect(members.map((m) => m.name).sort()).toEqual(ports.map((p) => p.name).sort());
+    for (const member of members) expect(member.inputs.protocolPort).toBe(6443);
+    const association = run.one("openstack:networking/floatingIpAssociate:FloatingIpAssociate", "mesh-prod-api");
+    // Not before the subnet reaches the router: Neutron refuses the association otherwise.
+    expect(association.dependsOn).toContain("openstack:networking/routerInterface:RouterInterface::mesh-prod-router-nodes");
+    expect(run.outputs.apiEndpoint).toMatch(/^https:\/\/198\.51\.100\.\d+:6443$/);
+  });
+
+  it("single node: the floating IP goes on the control-plane port, no load balancer", async () => {
+    const run = await evaluateStack("dev");
+    expect(run.ofType("openstack:loadbalancer/loadBalancer:LoadBalancer")).toHaveLength(0);
+    const association = run.one(
+      "openstack:networking/floatingIpAssociate:FloatingIpAssociate",
+      "mesh-dev-control-plane-0",
+    );
+    expect(association.inputs.portId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(association.dependsOn).toContain("openstack:networking/routerInterface:RouterInterface::mesh-dev-router-nodes");
+  });
+});
+
+describe("cluster modes", () => {
+  it("openstack-only deploys the OpenStack layer without tls, random or command resources and without Kubernetes", async () => {
+    const run = await evaluateStack("staging", { clusterMode: "openstack-only", keystoneUrl: undefined });
+    const types = new Set(run.resources.map((r) => r.type.split(":")[0]));
+    expect([...types].filter((t) => ["tls", "random", "command", "kubernetes"].includes(t))).toEqual([]);
+    expect(run.ofType(INSTANCE)).toHaveLength(6);
+    expect(run.ofType("openstack:identity/applicationCredential:ApplicationCredential")).toHaveLength(1);
+    expect(run.outputs.kubeconfig).toBeNull();
+  });
+
+  it("existing: the mesh goes onto a given cluster; nothing is built on OpenStack", async () => {
+    const run = await evaluateStack(
+      "dev",
+      { clusterMode: "existing", existingKubeconfig: "apiVersion: v1\nkind: Config\n", keystoneUrl: undefined },
+      { secretKeys: ["existingKubeconfig"] },
+    );
+    expect(run.resources.filter((r) => r.type.startsWith("openstack:"))).toHaveLength(0);
+    const provider = run.one("pulumi:providers:kubernetes", "existing-cluster");
+    expect(provider.secretInputs).toContain("kubeconfig");
+    expect(run.secretOutputs).toContain("kubeconfig");
+  });
+
+  it("existing mode refuses a kubeconfig that was not set as a secret", async () => {
+    await expect(
+      evaluateStack("dev", { clusterMode: "existing", existingKubeconfig: "apiVersion: v1\n", keystoneUrl: undefined }),
+    ).rejects.toThrow(/istio-openstack:existingKubeconfig: must be set as a secret/);
+  });
+});

@@ -1,0 +1,222 @@
+// The mesh's decisions as pure functions: revisions and tags, Helm values, config rules. No engine.
+import { planRevisions, tagService, tagWebhookConfiguration } from "../components/mesh/revisions";
+import { gatewayValues, istiodValues, meshConfig, OCCM, PROXY_PROTOCOL_POD_CONFIG } from "../components/mesh/values";
+import { grafanaValues, kialiValues, prometheusValues } from "../components/observability/values";
+import { istio, meshCharts } from "../components/versions";
+import { ConfigError } from "../stacks/errors";
+import { parseStackConfig } from "../stacks/load";
+import { rawConfig } from "./harness";
+
+const OLD = "1.31.1";
+const NEW = "1.32.0";
+
+function refusal(stack: string, overrides: Record<string, unknown>): string {
+  try {
+    parseStackConfig(rawConfig(stack, overrides), stack);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).message;
+  }
+  throw new Error(`stack ${stack} accepted ${JSON.stringify(overrides)}`);
+}
+
+describe("revisions and tags", () => {
+  it("names a revision after its version and resolves every tag", () => {
+    const plan = planRevisions([NEW, OLD], { default: OLD, "prod-canary": NEW, "prod-stable": OLD });
+    expect(plan.revisions.map((r) => r.name)).toEqual(["1-31-1", "1-32-0"]);
+    expect(plan.defaultRevision.name).toBe("1-31-1");
+    expect(plan.newest.version).toBe(NEW);
+    expect(plan.tags.map((t) => [t.tag, t.revision.name])).toEqual([
+      ["default", "1-31-1"],
+      ["prod-canary", "1-32-0"],
+      ["prod-stable", "1-31-1"],
+    ]);
+  });
+
+  it("a tag webhook selects namespaces by istio.io/rev=<tag> and calls its revision's istiod", () => {
+    const [, stable] = planRevisions([OLD], { default: OLD, "prod-stable": OLD }).tags;
+    const mwc = tagWebhookConfiguration(stable);
+    expect(mwc.metadata).toMatchObject({
+      name: "istio-revision-tag-prod-stable",
+      labels: { "istio.io/tag": "prod-stable", "istio.io/rev": "1-31-1" },
+    });
+    const webhooks = mwc.webhooks as { name: string; clientConfig: unknown; namespaceSelector: unknown }[];
+    expect(webhooks.map((w) => w.name)).toEqual([
+      "rev.namespace.sidecar-injector.istio.io",
+      "rev.object.sidecar-injector.istio.io",
+    ]);
+    for (const w of webhooks) {
+      expect(w.clientConfig).toEqual({
+        service: { name: "istiod-1-31-1", namespace: "istio-system", path: "/inject", port: 443 },
+      });
+    }
+    expect(webhooks[0].namespaceSelector).toEqual({
+      matchExpressions: [
+        { key: "istio.io/rev", operator: "In", values: ["prod-stable"] },
+        { key: "istio-injection", operator: "DoesNotExist" },
+      ],
+    });
+    expect(tagService(stable).spec).toMatchObject({ selector: { app: "istiod", "istio.io/rev": "1-31-1" } });
+  });
+
+  it("the default tag also serves pods that ask for injection without a revision, as the chart renders it", () => {
+    const [defaultTag] = planRevisions([OLD], { default: OLD }).tags;
+    expect((tagWebhookConfiguration(defaultTag).webhooks as unknown[]).length).toBe(4);
+  });
+});
+
+describe("Helm values", () => {
+  const tracing = { name: "jaeger", service: "jaeger.istio-system.svc.cluster.local", port: 4317 };
+  const settings = {
+    outboundTrafficPolicy: "REGISTRY_ONLY" as const,
+    holdApplicationUntilProxyStarts: true,
+    istiodMinReplicas: 2,
+    tracing,
+  };
+
+  it("istiod: revision, mesh config from the stack, tracing as an extension provider", () => {
+    const [revision] = planRevisions([OLD], { default: OLD }).revisions;
+    const values = istiodValues(revision, settings);
+    expect(values).toMatchObject({ revision: "1-31-1", autoscaleMin: 2 });
+    expect(values.meshConfig).toEqual(meshConfig(settings));
+    expect(values.meshConfig).toMatchObject({
+      outboundTrafficPolicy: { mode: "REGISTRY_ONLY" },
+      defaultConfig: { holdApplicationUntilProxyStarts: true },
+      extensionProviders: [{ name: "jaeger", opentelemetry: { service: tracing.service, port: 4317 } }],
+    });
+  });
+
+  const gateway = {
+    replicas: 2,
+    maxReplicas: 4,
+    podDisruptionBudget: true,
+    resources: { requests: { cpu: "100m" }, limits: {} },
+    serviceType: "LoadBalancer" as const,
+    externalTrafficPolicy: "Local" as const,
+    proxyProtocol: false,
+    sourceRanges: [],
+    annotations: { "loadbalancer.openstack.org/flavor-id": "abc" },
+    tag: "default",
+  };
+
+  it("gateway on Octavia: plain by default, annotations kept, PDB and autoscaling", () => {
+    const values = gatewayValues(gateway);
+    expect(values.service).toEqual({
+      type: "LoadBalancer",
+      annotations: { "loadbalancer.openstack.org/flavor-id": "abc" },
+      externalTrafficPolicy: "Local",
+    });
+    expect(values.podAnnotations).not.toHaveProperty("proxy.istio.io/config");
+    expect(values.podDisruptionBudget).toEqual({ minAvailable: 1 });
+    expect(values.autoscaling).toEqual({ enabled: true, minReplicas: 2, maxReplicas: 4 });
+    expect(values.revision).toBe("default");
+  });
+
+  it("PROXY protocol is set on both ends; a fixed floating IP is requested and kept", () => {
+    const values = gatewayValues({ ...gateway, proxyProtocol: true, floatingIp: "198.51.100.7" });
+    expect(values.service.annotations).toMatchObject({ [OCCM.proxyProtocol]: "true", [OCCM.keepFloatingIp]: "true" });
+    expect(values.service.loadBalancerIP).toBe("198.51.100.7");
+    expect(JSON.parse(values.podAnnotations["proxy.istio.io/config"])).toEqual({
+      gatewayTopology: { proxyProtocol: {} },
+    });
+    expect(values.podAnnotations["proxy.istio.io/config"]).toBe(PROXY_PROTOCOL_POD_CONFIG);
+  });
+
+  it("observability: retention, Kiali auth and explicit URLs, pinned dashboards", () => {
+    expect(prometheusValues({ retention: "30d", storageSize: "100Gi" }).server).toEqual({
+      retention: "30d",
+      persistentVolume: { enabled: true, size: "100Gi" },
+    });
+    expect(prometheusValues({ retention: "7d", storageSize: "1Gi" }).extraScrapeConfigs).toMatch(/job_name: istiod/);
+    const kiali = kialiValues("token");
+    expect(kiali.auth.strategy).toBe("token");
+    expect(kiali.external_services.prometheus.url).toBe("http://prometheus-server.istio-system.svc:80");
+    expect(kiali.external_services.tracing).toMatchObject({ enabled: true, provider: "jaeger" });
+    for (const dashboard of Object.values(grafanaValues().dashboards.istio)) {
+      expect(dashboard.revision).toBeGreaterThan(0);
+    }
+  });
+
+  it("every chart is pinned to an exact version; Istio's from its 1.31 home", () => {
+    for (const chart of Object.values(meshCharts)) expect(chart.version).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(meshCharts.istiod).toEqual({
+      chart: "istiod",
+      version: istio.version,
+      repository: "https://blob.istio.io/istio-release/charts",
+    });
+  });
+});
+
+describe("mesh configuration rules", () => {
+  it("a canary is three config changes, each valid", () => {
+    const steps = [
+      { istioRevisions: [OLD, NEW], istioRevisionTags: { default: OLD, "prod-stable": OLD, "prod-canary": NEW } },
+      { istioRevisions: [OLD, NEW], istioRevisionTags: { default: NEW, "prod-stable": NEW, "prod-canary": NEW } },
+      { istioRevisions: [NEW], istioRevisionTags: { default: NEW, "prod-stable": NEW } },
+    ];
+    for (const step of steps) expect(() => parseStackConfig(rawConfig("prod", step), "prod")).not.toThrow();
+  });
+
+  it.each([
+    [
+      "a tag pointing at an unlisted revision",
+      "dev",
+      { istioRevisionTags: { default: NEW } },
+      /istioRevisionTags\.default: must be one of istioRevisions/,
+    ],
+    ["no default tag", "dev", { istioRevisionTags: { "prod-stable": OLD } }, /must include the tag 'default'/],
+    ["three revisions", "dev", { istioRevisions: ["1.30.5", OLD, NEW] }, /at most two revisions/],
+    [
+      "a namespace on an unknown tag",
+      "dev",
+      { meshNamespaces: { shop: "canary" } },
+      /meshNamespaces\.shop: must be one of istioRevisionTags/,
+    ],
+    [
+      "PERMISSIVE mesh-wide in prod",
+      "prod",
+      { meshMtlsMode: "PERMISSIVE" },
+      /meshMtlsMode: prod keeps mesh-wide mTLS STRICT/,
+    ],
+    [
+      "anonymous Kiali in staging",
+      "staging",
+      { kialiAuthStrategy: "anonymous" },
+      /kialiAuthStrategy: .*refused in staging/,
+    ],
+    [
+      "one gateway replica in prod",
+      "prod",
+      { ingressGatewayReplicas: 1 },
+      /ingressGatewayReplicas: prod needs at least 2/,
+    ],
+    [
+      "no gateway PDB in prod",
+      "prod",
+      { ingressGatewayPodDisruptionBudget: false },
+      /ingressGatewayPodDisruptionBudget: prod keeps/,
+    ],
+    ["Kiali exposed without TLS", "dev", { kialiHost: "kiali.example.com" }, /kialiTlsSecret: required when kialiHost/],
+    [
+      "a sampling rate above 100",
+      "dev",
+      { meshTraceSamplingPercent: "150" },
+      /meshTraceSamplingPercent: must be between 0 and 100/,
+    ],
+  ])("refuses %s", (_what, stack, overrides, message) => {
+    expect(refusal(stack, overrides)).toMatch(message);
+  });
+
+  it("anonymous Kiali: dev when asked, elsewhere only with the explicit allowance; STRICT by default everywhere", () => {
+    expect(parseStackConfig(rawConfig("dev", { kialiAuthStrategy: "anonymous" }), "dev").kialiAuthStrategy).toBe(
+      "anonymous",
+    );
+    const staging = rawConfig("staging", { kialiAuthStrategy: "anonymous", allowAnonymousKiali: true });
+    expect(parseStackConfig(staging, "staging").kialiAuthStrategy).toBe("anonymous");
+    for (const stack of ["dev", "staging", "prod"]) {
+      const config = parseStackConfig(rawConfig(stack), stack);
+      expect(config.meshMtlsMode).toBe("STRICT");
+      expect(config.kialiAuthStrategy).toBe("token");
+    }
+  });
+});

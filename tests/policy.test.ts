@@ -1,0 +1,493 @@
+/**
+ * The policy pack (policy/), rule by rule: each validateResource/validateStack is called the way the
+ * engine calls it, with a fake args object and a reportViolation spy, on resources that must pass
+ * and resources that must be refused. Last, the pack runs over every real stack's graph.
+ */
+import type {
+  PolicyResource,
+  ResourceValidationArgs,
+  ResourceValidationPolicy,
+  StackValidationArgs,
+  StackValidationPolicy,
+} from "@pulumi/policy";
+import { controlPlaneAntiAffinity, haControlPlane, prodBootFromVolume, workerFloatingIps } from "../policy/compute";
+import { environmentOf, stackOfUrn } from "../policy/environment";
+import { helmReleasePinned, kialiNotAnonymous } from "../policy/helm";
+import { meshWideStrictMtls, peerAuthenticationStrict } from "../policy/mesh";
+import { noWorldOpenAdminPorts } from "../policy/network";
+import { policies } from "../policy/policies";
+import {
+  applicationCredentialRestricted,
+  applicationCredentialSecret,
+  commandCredentialsNotInline,
+} from "../policy/secrets";
+import { fakeId } from "../tools/mocks";
+import { evaluateStack } from "./harness";
+
+interface Context {
+  /** Stack name in the URN (the environment comes from it unless config says otherwise). */
+  readonly stack?: string;
+  readonly config?: Record<string, unknown>;
+  readonly additionalSecretOutputs?: string[];
+  readonly name?: string;
+}
+
+const urnOf = (stack: string, type: string, name: string) => `urn:pulumi:${stack}::istio-openstack::${type}::${name}`;
+
+function notApplicable(reason?: string): never {
+  throw new Error(`not applicable: ${reason}`);
+}
+
+function resourceArgs(type: string, props: Record<string, unknown>, ctx: Context = {}): ResourceValidationArgs {
+  const name = ctx.name ?? "subject";
+  return {
+    type,
+    props,
+    name,
+    urn: urnOf(ctx.stack ?? "prod", type, name),
+    opts: {
+      protect: false,
+      ignoreChanges: [],
+      aliases: [],
+      customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
+      additionalSecretOutputs: ctx.additionalSecretOutputs ?? [],
+    },
+    stackTags: new Map(),
+    isType: () => false,
+    asType: () => undefined,
+    getConfig: <T extends object>() => (ctx.config ?? {}) as T,
+    notApplicable,
+  };
+}
+
+/** Runs a resource policy as the engine would; returns the violations it reported. */
+async function check(
+  policy: ResourceValidationPolicy,
+  type: string,
+  props: Record<string, unknown>,
+  ctx?: Context,
+): Promise<string[]> {
+  const reportViolation = jest.fn<void, [string, string?]>();
+  const validations = ([] as NonNullable<ResourceValidationPolicy["validateResource"]>[]).concat(
+    policy.validateResource ?? [],
+  );
+  for (const validate of validations.flat()) await validate(resourceArgs(type, props, ctx), reportViolation);
+  return reportViolation.mock.calls.map(([message]) => message);
+}
+
+interface FakeResource {
+  readonly type: string;
+  readonly name: string;
+  readonly props: Record<string, unknown>;
+  /** Input name → names of the resources it was computed from. */
+  readonly deps?: Record<string, string[]>;
+}
+
+function stackResources(fakes: readonly FakeResource[], stack: string): PolicyResource[] {
+  const byName = new Map<string, PolicyResource>();
+  const built = fakes.map((fake) => {
+    const resource = {
+      type: fake.type,
+      name: fake.name,
+      urn: urnOf(stack, fake.type, fake.name),
+      props: fake.props,
+      opts: resourceArgs(fake.type, {}).opts,
+      dependencies: [] as PolicyResource[],
+      propertyDependencies: {} as Record<string, PolicyResource[]>,
+      isType: () => false,
+      asType: () => undefined,
+    } as PolicyResource;
+    byName.set(fake.name, resource);
+    return resource;
+  });
+  fakes.forEach((fake, i) => {
+    for (const [input, names] of Object.entries(fake.deps ?? {})) {
+      const deps = names.map((n) => byName.get(n) as PolicyResource);
+      built[i].propertyDependencies[input] = deps;
+      built[i].dependencies.push(...deps);
+    }
+  });
+  return built;
+}
+
+async function checkStack(policy: StackValidationPolicy, fakes: readonly FakeResource[], ctx: Context = {}) {
+  const reportViolation = jest.fn<void, [string, string?]>();
+  const args: StackValidationArgs = {
+    resources: stackResources(fakes, ctx.stack ?? "prod"),
+    stackTags: new Map(),
+    getConfig: <T extends object>() => (ctx.config ?? {}) as T,
+    notApplicable,
+  };
+  await policy.validateStack(args, reportViolation);
+  return reportViolation.mock.calls.map(([message]) => message);
+}
+
+describe("the environment a policy sees", () => {
+  it("comes from the stack in the URN, or from the pack's config for other stack names", () => {
+    expect(stackOfUrn("urn:pulumi:staging::istio-openstack::pulumi:pulumi:Stack::x")).toBe("staging");
+    expect(environmentOf(urnOf("dev", "t", "n"), {})).toBe("dev");
+    expect(environmentOf(urnOf("team-a", "t", "n"), {})).toBe("unknown");
+    expect(environmentOf(urnOf("team-a", "t", "n"), { environment: "dev" })).toBe("dev");
+  });
+
+  it("every policy has a unique name and an enforcement level, mandatory ones first", () => {
+    const names = policies.map((p) => p.name);
+    expect(new Set(names).size).toBe(names.length);
+    const levels = policies.map((p) => p.enforcementLevel);
+    expect(levels.every((l) => l === "mandatory" || l === "advisory")).toBe(true);
+    expect(levels.lastIndexOf("mandatory")).toBeLessThan(levels.indexOf("advisory"));
+  });
+});
+
+describe("no-world-open-admin-ports (mandatory)", () => {
+  const RULE = "openstack:networking/secGroupRule:SecGroupRule";
+  const rule = (props: Record<string, unknown>) => ({
+    direction: "ingress",
+    ethertype: "IPv4",
+    protocol: "tcp",
+    ...props,
+  });
+
+  it.each([
+    ["SSH from the world", rule({ portRangeMin: 22, portRangeMax: 22, remoteIpPrefix: "0.0.0.0/0" }), ["22/tcp"]],
+    [
+      "the API from the IPv6 world",
+      rule({ portRangeMin: 6443, portRangeMax: 6443, remoteIpPrefix: "::/0" }),
+      ["6443/tcp"],
+    ],
+    [
+      "a range covering both",
+      rule({ portRangeMin: 1, portRangeMax: 10000, remoteIpPrefix: "0.0.0.0/0" }),
+      ["22/tcp", "6443/tcp"],
+    ],
+    ["every port and protocol", { direction: "ingress", remoteIpPrefix: "0.0.0.0/0" }, ["22/tcp", "6443/tcp"]],
+    ["no remote at all (Neutron admits everyone)", rule({ portRangeMin: 22, portRangeMax: 22 }), ["22/tcp"]],
+  ])("refuses %s", async (_label, props, ports) => {
+    const [violation, ...more] = await check(noWorldOpenAdminPorts, RULE, props);
+    expect(more).toEqual([]);
+    for (const port of ports) expect(violation).toContain(port);
+  });
+
+  it.each([
+    ["SSH from an admin CIDR", rule({ portRangeMin: 22, portRangeMax: 22, remoteIpPrefix: "203.0.113.0/24" })],
+    ["the API from a remote group", rule({ portRangeMin: 6443, portRangeMax: 6443, remoteGroupId: "sg-1" })],
+    ["HTTPS from the world", rule({ portRangeMin: 443, portRangeMax: 443, remoteIpPrefix: "0.0.0.0/0" })],
+    [
+      "UDP 22 from the world",
+      rule({ protocol: "udp", portRangeMin: 22, portRangeMax: 22, remoteIpPrefix: "0.0.0.0/0" }),
+    ],
+    ["egress to the world", rule({ direction: "egress", remoteIpPrefix: "0.0.0.0/0" })],
+  ])("accepts %s", async (_label, props) => {
+    expect(await check(noWorldOpenAdminPorts, RULE, props)).toEqual([]);
+  });
+
+  it("ignores other resource types", async () => {
+    expect(
+      await check(noWorldOpenAdminPorts, "openstack:networking/port:Port", { remoteIpPrefix: "0.0.0.0/0" }),
+    ).toEqual([]);
+  });
+});
+
+describe("helm-release-version-pinned (mandatory)", () => {
+  const RELEASE = "kubernetes:helm.sh/v3:Release";
+  it.each(["1.31.1", "v2.14.0", "1.0.0-rc.1", "0.3.0+build.5"])("accepts the exact version %s", async (version) => {
+    expect(await check(helmReleasePinned, RELEASE, { chart: "istiod", version })).toEqual([]);
+  });
+
+  it.each(["", "^1.31.0", "~1.31", "1.31.x", ">=1.0.0", "1.31", "*", "latest", "1.0.0 || 2.0.0"])(
+    "refuses %j",
+    async (version) => {
+      expect(await check(helmReleasePinned, RELEASE, { chart: "istiod", version })).toEqual([
+        expect.stringContaining('chart "istiod"'),
+      ]);
+    },
+  );
+
+  it("refuses a release without a version", async () => {
+    expect(await check(helmReleasePinned, RELEASE, { chart: "oci://ghcr.io/istio/release/charts/base" })).toEqual([
+      expect.stringMatching(/has no version/),
+    ]);
+  });
+});
+
+describe("kiali-not-anonymous (mandatory outside dev)", () => {
+  const RELEASE = "kubernetes:helm.sh/v3:Release";
+  const kiali = (strategy?: string, chart = "kiali-server") => ({
+    chart,
+    version: "2.14.0",
+    values: strategy ? { auth: { strategy } } : {},
+  });
+
+  it.each(["staging", "prod", "team-a"])("refuses anonymous Kiali in %s", async (stack) => {
+    expect(await check(kialiNotAnonymous, RELEASE, kiali("anonymous"), { stack })).toHaveLength(1);
+  });
+
+  it("refuses anonymous through the operator chart's CR values, from an OCI reference", async () => {
+    const props = {
+      chart: "oci://mirror.example/charts/kiali-operator",
+      version: "2.14.0",
+      values: { cr: { spec: { auth: { strategy: "anonymous" } } } },
+    };
+    expect(await check(kialiNotAnonymous, RELEASE, props, { stack: "prod" })).toHaveLength(1);
+  });
+
+  it("allows anonymous in dev, also for a stack the pack's config calls dev", async () => {
+    expect(await check(kialiNotAnonymous, RELEASE, kiali("anonymous"), { stack: "dev" })).toEqual([]);
+    const config = { environment: "dev" };
+    expect(await check(kialiNotAnonymous, RELEASE, kiali("anonymous"), { stack: "team-a", config })).toEqual([]);
+  });
+
+  it("accepts token, openid and the chart's default in prod, and ignores other charts", async () => {
+    for (const props of [kiali("token"), kiali("openid"), kiali(), { ...kiali("anonymous"), chart: "grafana" }]) {
+      expect(await check(kialiNotAnonymous, RELEASE, props, { stack: "prod" })).toEqual([]);
+    }
+  });
+});
+
+describe("peer-authentication-strict and mesh-wide-strict-mtls (mandatory outside dev)", () => {
+  const PA = "kubernetes:security.istio.io/v1:PeerAuthentication";
+  const pa = (spec: Record<string, unknown>, namespace = "istio-system") => ({
+    apiVersion: "security.istio.io/v1",
+    kind: "PeerAuthentication",
+    metadata: { name: "default", namespace },
+    spec,
+  });
+
+  it.each([
+    ["PERMISSIVE", { mtls: { mode: "PERMISSIVE" } }, /mode PERMISSIVE/],
+    ["DISABLE", { mtls: { mode: "DISABLE" } }, /mode DISABLE/],
+    [
+      "a port-level PERMISSIVE",
+      { mtls: { mode: "STRICT" }, portLevelMtls: { "8080": { mode: "PERMISSIVE" } } },
+      /port 8080/,
+    ],
+  ])("refuses %s in staging", async (_label, spec, message) => {
+    expect(await check(peerAuthenticationStrict, PA, pa(spec), { stack: "staging" })).toEqual([
+      expect.stringMatching(message),
+    ]);
+  });
+
+  it("accepts STRICT in prod, and PERMISSIVE in dev (also for the v1beta1 API)", async () => {
+    expect(await check(peerAuthenticationStrict, PA, pa({ mtls: { mode: "STRICT" } }), { stack: "prod" })).toEqual([]);
+    const beta = "kubernetes:security.istio.io/v1beta1:PeerAuthentication";
+    expect(await check(peerAuthenticationStrict, beta, pa({ mtls: { mode: "PERMISSIVE" } }), { stack: "dev" })).toEqual(
+      [],
+    );
+    expect(
+      await check(peerAuthenticationStrict, beta, pa({ mtls: { mode: "PERMISSIVE" } }), { stack: "prod" }),
+    ).toHaveLength(1);
+  });
+
+  const istiod: FakeResource = {
+    type: "kubernetes:helm.sh/v3:Release",
+    name: "istiod",
+    props: { chart: "istiod", version: "1.31.1" },
+  };
+  const meshWide = (mode: string, namespace = "istio-system", selector?: object): FakeResource => ({
+    type: PA,
+    name: "mesh-mtls",
+    props: pa({ mtls: { mode }, ...(selector ? { selector } : {}) }, namespace),
+  });
+
+  it("requires a mesh-wide STRICT default where istiod is installed outside dev", async () => {
+    expect(await checkStack(meshWideStrictMtls, [istiod, meshWide("STRICT")], { stack: "prod" })).toEqual([]);
+    expect(await checkStack(meshWideStrictMtls, [istiod], { stack: "prod" })).toHaveLength(1);
+    expect(await checkStack(meshWideStrictMtls, [istiod, meshWide("STRICT", "apps")], { stack: "prod" })).toHaveLength(
+      1,
+    );
+    const selected = meshWide("STRICT", "istio-system", { matchLabels: { app: "x" } });
+    expect(await checkStack(meshWideStrictMtls, [istiod, selected], { stack: "staging" })).toHaveLength(1);
+  });
+
+  it("does not ask for it in dev, nor in a stack without istiod", async () => {
+    expect(await checkStack(meshWideStrictMtls, [istiod], { stack: "dev" })).toEqual([]);
+    expect(await checkStack(meshWideStrictMtls, [meshWide("PERMISSIVE")], { stack: "prod" })).toEqual([]);
+  });
+});
+
+describe("credentials stay secret (mandatory)", () => {
+  const CREDENTIAL = "openstack:identity/applicationCredential:ApplicationCredential";
+  const KUBECONFIG = [
+    "apiVersion: v1",
+    "kind: Config",
+    "users:",
+    "- name: admin",
+    "  user:",
+    "    client-certificate-data: LS0tLS1CRUdJTi==",
+    "    client-key-data: LS0tLS1CRUdJTiBFQyBQUklWQVRF",
+  ].join("\n");
+
+  it("an application credential's secret must be a secret output", async () => {
+    const props = { name: "mesh-prod-occm", roles: ["member"] };
+    expect(
+      await check(applicationCredentialSecret, CREDENTIAL, props, { additionalSecretOutputs: ["secret"] }),
+    ).toEqual([]);
+    expect(await check(applicationCredentialSecret, CREDENTIAL, props)).toEqual([expect.stringMatching(/plain text/)]);
+  });
+
+  it("a command may not carry a kubeconfig or a private key in its command line", async () => {
+    const inline = { create: `echo '${KUBECONFIG}' > /tmp/k && kubectl --kubeconfig /tmp/k get ns` };
+    const pem = { create: "printf '-----BEGIN EC PRIVATE KEY-----\\nMHc...' > key.pem" };
+    const secretOutputs = { additionalSecretOutputs: ["stdout", "stderr"] };
+    expect(await check(commandCredentialsNotInline, "command:local:Command", inline, secretOutputs)).toEqual([
+      expect.stringMatching(/`create` carries/),
+    ]);
+    expect(await check(commandCredentialsNotInline, "command:remote:Command", pem, secretOutputs)).toHaveLength(1);
+  });
+
+  it("a command given a kubeconfig through its environment keeps stdout and stderr secret", async () => {
+    const props = {
+      create: 'printf "%s" "$KUBECONFIG_DATA" > "$f"; kubectl --kubeconfig "$f" get ns',
+      environment: { KUBECONFIG_DATA: KUBECONFIG },
+    };
+    expect(
+      await check(commandCredentialsNotInline, "command:local:Command", props, {
+        additionalSecretOutputs: ["stdout", "stderr"],
+      }),
+    ).toEqual([]);
+    expect(
+      await check(commandCredentialsNotInline, "command:local:Command", props, { additionalSecretOutputs: ["stdout"] }),
+    ).toEqual(["handles credentials but stderr not in additionalSecretOutputs"]);
+  });
+
+  it("commands without credentials (a CA certificate is public) need nothing", async () => {
+    const props = {
+      create: "curl --cacert ca.pem https://10.0.0.1:6443/readyz",
+      stdin: "-----BEGIN CERTIFICATE-----\nMIIB",
+    };
+    expect(await check(commandCredentialsNotInline, "command:local:Command", props)).toEqual([]);
+  });
+
+  it("advises against unrestricted application credentials", async () => {
+    expect(await check(applicationCredentialRestricted, CREDENTIAL, { unrestricted: true })).toHaveLength(1);
+    expect(await check(applicationCredentialRestricted, CREDENTIAL, { unrestricted: false })).toEqual([]);
+    expect(applicationCredentialRestricted.enforcementLevel).toBe("advisory");
+  });
+});
+
+describe("nodes", () => {
+  const INSTANCE = "openstack:compute/instance:Instance";
+  const GROUP = "openstack:compute/serverGroup:ServerGroup";
+  const group = (name: string, policy: string): FakeResource => ({
+    type: GROUP,
+    name,
+    props: { name, policies: [policy] },
+  });
+  const node = (name: string, role: string, groupName?: string, extra: Record<string, unknown> = {}): FakeResource => ({
+    type: INSTANCE,
+    name,
+    props: {
+      name,
+      metadata: { role },
+      schedulerHints: groupName ? [{ group: "(unknown during preview)" }] : [],
+      ...extra,
+    },
+    deps: { ...(groupName ? { schedulerHints: [groupName] } : {}), networks: [`${name}-port`] },
+  });
+  const port = (name: string): FakeResource => ({ type: "openstack:networking/port:Port", name, props: { name } });
+  const controlPlane = (policy: string) => [
+    group("cp-group", policy),
+    ...[0, 1, 2].flatMap((i) => [port(`cp-${i}-port`), node(`cp-${i}`, "control-plane", "cp-group")]),
+  ];
+
+  it("prod control-plane nodes must share an anti-affinity or soft-anti-affinity server group", async () => {
+    expect(await checkStack(controlPlaneAntiAffinity, controlPlane("anti-affinity"))).toEqual([]);
+    expect(await checkStack(controlPlaneAntiAffinity, controlPlane("soft-anti-affinity"))).toEqual([]);
+    const affine = await checkStack(controlPlaneAntiAffinity, controlPlane("affinity"));
+    expect(affine).toEqual(
+      [0, 1, 2].map((i) => expect.stringContaining(`cp-${i} is in a server group with policies [affinity]`)),
+    );
+  });
+
+  it("a control-plane node outside any server group is refused; workers are not its concern", async () => {
+    const loose = [port("cp-0-port"), node("cp-0", "control-plane"), port("w-0-port"), node("w-0", "worker")];
+    expect(await checkStack(controlPlaneAntiAffinity, loose)).toEqual([
+      "control-plane node cp-0 is in no server group",
+    ]);
+  });
+
+  it("joins by server-group id once ids are known (after an update)", async () => {
+    const known: FakeResource[] = [
+      { type: GROUP, name: "cp-group", props: { id: "sg-42", policies: ["affinity"] } },
+      {
+        type: INSTANCE,
+        name: "cp-0",
+        props: { metadata: { role: "control-plane" }, schedulerHints: [{ group: "sg-42" }] },
+      },
+    ];
+    expect(await checkStack(controlPlaneAntiAffinity, known)).toEqual([expect.stringContaining("[affinity]")]);
+  });
+
+  it("does not apply in dev or staging", async () => {
+    for (const stack of ["dev", "staging"]) {
+      expect(await checkStack(controlPlaneAntiAffinity, controlPlane("affinity"), { stack })).toEqual([]);
+    }
+  });
+
+  it("advises against floating IPs on workers (not on the control plane's API address)", async () => {
+    const fip = (name: string, portName: string): FakeResource => ({
+      type: "openstack:networking/floatingIpAssociate:FloatingIpAssociate",
+      name,
+      props: { floatingIp: "198.51.100.7" },
+      deps: { portId: [portName] },
+    });
+    const graph = [
+      port("w-0-port"),
+      node("w-0", "worker"),
+      port("w-1-port"),
+      node("w-1", "worker"),
+      port("cp-0-port"),
+      node("cp-0", "control-plane"),
+    ];
+    expect(
+      await checkStack(workerFloatingIps, [...graph, fip("w-0-fip", "w-0-port"), fip("api", "cp-0-port")]),
+    ).toEqual([expect.stringContaining("worker w-0 has a floating IP")]);
+    expect(await checkStack(workerFloatingIps, [...graph, fip("api", "cp-0-port")])).toEqual([]);
+    expect(workerFloatingIps.enforcementLevel).toBe("advisory");
+  });
+
+  it("advises a 3-node control plane outside dev", async () => {
+    const single = [
+      port("cp-0-port"),
+      node("cp-0", "control-plane", "cp-group"),
+      group("cp-group", "soft-anti-affinity"),
+    ];
+    expect(await checkStack(haControlPlane, single, { stack: "staging" })).toHaveLength(1);
+    expect(await checkStack(haControlPlane, single, { stack: "dev" })).toEqual([]);
+    expect(await checkStack(haControlPlane, controlPlane("anti-affinity"), { stack: "prod" })).toEqual([]);
+  });
+
+  it("advises booting prod nodes from a volume", async () => {
+    const fromVolume = {
+      metadata: { role: "worker" },
+      blockDevices: [{ sourceType: "image", destinationType: "volume", bootIndex: 0, volumeSize: 50 }],
+    };
+    expect(await check(prodBootFromVolume, INSTANCE, { imageName: "ubuntu-24.04" }, { stack: "prod" })).toHaveLength(1);
+    expect(await check(prodBootFromVolume, INSTANCE, fromVolume, { stack: "prod" })).toEqual([]);
+    expect(await check(prodBootFromVolume, INSTANCE, { imageName: "ubuntu-24.04" }, { stack: "staging" })).toEqual([]);
+  });
+});
+
+describe.each(["dev", "staging", "prod"])("the %s stack passes the pack's mandatory policies", (stack) => {
+  it("no resource or stack violation", async () => {
+    const run = await evaluateStack(stack);
+    const violations: string[] = [];
+    for (const policy of policies.filter((p) => p.enforcementLevel === "mandatory")) {
+      if ("validateStack" in policy) {
+        const fakes = run.resources.map((r) => ({
+          type: r.type,
+          name: r.name,
+          // Mocked ids are deterministic: the id fallback of the joins sees real-looking ids.
+          props: { ...r.inputs, ...(r.custom ? { id: fakeId(r.type, r.name) } : {}) },
+        }));
+        violations.push(...(await checkStack(policy, fakes, { stack })).map((v) => `${policy.name}: ${v}`));
+        continue;
+      }
+      for (const r of run.resources) {
+        const ctx = { stack, name: r.name, additionalSecretOutputs: [...(r.options.additionalSecretOutputs ?? [])] };
+        violations.push(...(await check(policy, r.type, r.inputs, ctx)).map((v) => `${policy.name} ${r.name}: ${v}`));
+      }
+    }
+    expect(violations).toEqual([]);
+  });
+});

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Installs the real validators the test suite runs on generated artifacts, from Debian's packages:
+# ShellCheck, and cloud-init's own `cloud-init schema`. cloud-init is unpacked into a cache folder
+# rather than installed, so this machine does not start behaving like a cloud instance at boot.
+# Idempotent; prints the cloud-init launcher path last.
+set -euo pipefail
+
+cache="${E2E_CACHE_DIR:-${HOME}/.cache/istio-openstack-e2e}"
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+python_deps=(python3-yaml python3-jsonschema python3-jinja2 python3-configobj python3-jsonpatch
+  python3-netifaces python3-requests python3-oauthlib python3-serial)
+missing=()
+command -v shellcheck >/dev/null || missing+=(shellcheck)
+for package in "${python_deps[@]}"; do
+  dpkg-query -W -f='${Status}' "${package}" 2>/dev/null | grep -q "install ok installed" || missing+=("${package}")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "install-validators: installing ${missing[*]}" >&2
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+fi
+
+launcher="${cache}/cloud-init/bin/cloud-init"
+if [ ! -x "${launcher}" ]; then
+  work=$(mktemp -d)
+  trap 'rm -rf "${work}"' EXIT
+  (cd "${work}" && apt-get download cloud-init >&2)
+  mkdir -p "${work}/root"
+  dpkg-deb -x "${work}"/cloud-init_*.deb "${work}/root"
+  mkdir -p "${work}/root/bin"
+  cat >"${work}/root/bin/cloud-init" <<'LAUNCHER'
+#!/usr/bin/env bash
+root="$(cd "$(dirname "$0")/.." && pwd)"
+PYTHONPATH="${root}/usr/lib/python3/dist-packages${PYTHONPATH:+:${PYTHONPATH}}" exec /usr/bin/python3 -m cloudinit.cmd.main "$@"
+LAUNCHER
+  chmod +x "${work}/root/bin/cloud-init"
+  mkdir -p "${cache}"
+  rm -rf "${cache}/cloud-init.partial"
+  mv "${work}/root" "${cache}/cloud-init.partial"
+  mv "${cache}/cloud-init.partial" "${cache}/cloud-init"
+fi
+"${launcher}" --version >&2
+echo "${launcher}"

@@ -1,0 +1,109 @@
+/**
+ * Real key material for the mock engine: what @pulumi/tls would return, made with real crypto so
+ * that tests can check chains, hashes and kubeconfigs. Keys are derived from the resource name
+ * (a resource keeps its key across runs, as Pulumi state does); certificates are signed by openssl.
+ */
+import { execFileSync } from "node:child_process";
+import { createECDH, createHash, createPrivateKey, createPublicKey } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+
+const b64url = (buffer: Buffer) => buffer.toString("base64url");
+
+/** A P-256 key pair whose private scalar is derived from the name: same name, same key. */
+export function deterministicEcKey(name: string): { privateKeyPem: string; privateKeyPemPkcs8: string; publicKeyPem: string } {
+  const scalar = createHash("sha256").update(`mock-ec-key:${name}`).digest();
+  const ecdh = createECDH("prime256v1");
+  ecdh.setPrivateKey(scalar);
+  const point = ecdh.getPublicKey();
+  const jwk = { kty: "EC", crv: "P-256", d: b64url(scalar), x: b64url(point.subarray(1, 33)), y: b64url(point.subarray(33, 65)) };
+  const key = createPrivateKey({ key: jwk, format: "jwk" });
+  return {
+    // @pulumi/tls returns ECDSA keys as SEC1 ("EC PRIVATE KEY"), like openssl and kubeadm.
+    privateKeyPem: key.export({ type: "sec1", format: "pem" }).toString(),
+    privateKeyPemPkcs8: key.export({ type: "pkcs8", format: "pem" }).toString(),
+    publicKeyPem: createPublicKey(key).export({ type: "spki", format: "pem" }).toString(),
+  };
+}
+
+interface Subject {
+  readonly commonName?: string;
+  readonly organization?: string;
+}
+
+function subjectArg(subject: Subject | undefined): string {
+  const parts = [
+    ...(subject?.organization ? [`/O=${subject.organization}`] : []),
+    ...(subject?.commonName ? [`/CN=${subject.commonName}`] : []),
+  ];
+  return parts.join("") || "/";
+}
+
+const KEY_USAGE: Record<string, string> = {
+  cert_signing: "keyCertSign",
+  crl_signing: "cRLSign",
+  digital_signature: "digitalSignature",
+  key_encipherment: "keyEncipherment",
+};
+const EXTENDED_USAGE: Record<string, string> = { client_auth: "clientAuth", server_auth: "serverAuth" };
+
+function extensions(uses: readonly string[], isCa: boolean, sans: { dns: string[]; ip: string[] }): string {
+  const keyUsage = uses.flatMap((u) => (KEY_USAGE[u] ? [KEY_USAGE[u]] : []));
+  const extended = uses.flatMap((u) => (EXTENDED_USAGE[u] ? [EXTENDED_USAGE[u]] : []));
+  const altNames = [...sans.dns.map((d) => `DNS:${d}`), ...sans.ip.map((i) => `IP:${i}`)];
+  return [
+    `basicConstraints=critical,CA:${isCa ? "TRUE" : "FALSE"}`,
+    ...(keyUsage.length ? [`keyUsage=critical,${keyUsage.join(",")}`] : []),
+    ...(extended.length ? [`extendedKeyUsage=${extended.join(",")}`] : []),
+    ...(altNames.length ? [`subjectAltName=${altNames.join(",")}`] : []),
+    "subjectKeyIdentifier=hash",
+  ].join("\n");
+}
+
+function withTempDir<T>(work: (dir: string) => T): T {
+  const dir = mkdtempSync(path.join(tmpdir(), "mock-pki-"));
+  try {
+    return work(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const openssl = (args: string[]) => execFileSync("openssl", args, { stdio: ["ignore", "pipe", "pipe"] });
+const days = (hours: unknown) => String(Math.max(1, Math.ceil(Number(hours ?? 24) / 24)));
+
+export function selfSignedCert(inputs: Record<string, unknown>): string {
+  return withTempDir((dir) => {
+    writeFileSync(path.join(dir, "key.pem"), String(inputs.privateKeyPem));
+    writeFileSync(
+      path.join(dir, "ext.cnf"),
+      extensions((inputs.allowedUses as string[]) ?? [], Boolean(inputs.isCaCertificate), {
+        dns: (inputs.dnsNames as string[]) ?? [],
+        ip: (inputs.ipAddresses as string[]) ?? [],
+      }),
+    );
+    openssl(["req", "-new", "-key", path.join(dir, "key.pem"), "-subj", subjectArg(inputs.subject as Subject), "-out", path.join(dir, "csr.pem")]);
+    openssl(["x509", "-req", "-in", path.join(dir, "csr.pem"), "-signkey", path.join(dir, "key.pem"), "-days", days(inputs.validityPeriodHours), "-extfile", path.join(dir, "ext.cnf"), "-out", path.join(dir, "cert.pem")]);
+    return readFileSync(path.join(dir, "cert.pem"), "utf8");
+  });
+}
+
+export function certRequest(inputs: Record<string, unknown>): string {
+  return withTempDir((dir) => {
+    writeFileSync(path.join(dir, "key.pem"), String(inputs.privateKeyPem));
+    openssl(["req", "-new", "-key", path.join(dir, "key.pem"), "-subj", subjectArg(inputs.subject as Subject), "-out", path.join(dir, "csr.pem")]);
+    return readFileSync(path.join(dir, "csr.pem"), "utf8");
+  });
+}
+
+export function locallySignedCert(inputs: Record<string, unknown>): string {
+  return withTempDir((dir) => {
+    writeFileSync(path.join(dir, "csr.pem"), String(inputs.certRequestPem));
+    writeFileSync(path.join(dir, "ca.pem"), String(inputs.caCertPem));
+    writeFileSync(path.join(dir, "ca-key.pem"), String(inputs.caPrivateKeyPem));
+    writeFileSync(path.join(dir, "ext.cnf"), extensions((inputs.allowedUses as string[]) ?? [], Boolean(inputs.isCaCertificate), { dns: [], ip: [] }));
+    openssl(["x509", "-req", "-in", path.join(dir, "csr.pem"), "-CA", path.join(dir, "ca.pem"), "-CAkey", path.join(dir, "ca-key.pem"), "-CAcreateserial", "-days", days(inputs.validityPeriodHours), "-extfile", path.join(dir, "ext.cnf"), "-out", path.join(dir, "cert.pem")]);
+    return readFileSync(path.join(dir, "cert.pem"), "utf8");
+  });
+}
