@@ -7,4 +7,7 @@ module.exports = {
   // Pulumi's mocks keep process-wide state: one worker per file isolates it; 2 cores → 2 workers.
   maxWorkers: 2,
   testTimeout: 20000,
+  // examples/ and policy/ are projects of their own; under test they use the root's SDKs even if someone
+  // ran `npm install` inside them, so the mocks apply to the one @pulumi/pulumi everything loads.
+  moduleNameMapper: { "^@pulumi/(pulumi|kubernetes|command|policy)(/.*)?$": "<rootDir>/node_modules/@pulumi/$1$2" },
 };

@@ -5,6 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../stacks/load";
 import type { NodePool } from "./compute/nodePool";
+import { meshOutputs } from "./mesh";
 import type { ClusterNetwork } from "./network/clusterNetwork";
 import type { Platform } from "./platform";
 
@@ -30,6 +31,20 @@ export function stackOutputs(platform: Platform, config: StackConfig) {
           ),
         })
       : null,
+    ...meshStackOutputs(platform),
+  };
+}
+
+/** The mesh layer's outputs (see components/mesh/index.ts); null without a cluster (openstack-only). */
+function meshStackOutputs(platform: Platform) {
+  const outputs = platform.mesh ? meshOutputs(platform.mesh) : undefined;
+  return {
+    /** Label map that opts a namespace into sidecar injection through the stack's injection tag. */
+    injectionLabel: outputs?.injectionLabel ?? null,
+    /** Ingress gateway address and namespace, revisions and their tags. */
+    mesh: outputs?.mesh ?? null,
+    /** How to reach Kiali, Grafana, Jaeger and Prometheus (port-forward commands and URLs). */
+    observability: outputs?.observability ?? null,
   };
 }
 

@@ -10,6 +10,7 @@ import { KubernetesCluster } from "./cluster/kubernetesCluster";
 import { type NodeSpec, poolNodes } from "./compute/layout";
 import { NodePool } from "./compute/nodePool";
 import { ApiEndpoint } from "./endpoint/apiEndpoint";
+import { buildMeshLayers, type MeshLayers } from "./mesh";
 import { resourceName } from "./names";
 import { ClusterNetwork, type NetworkPlacement } from "./network/clusterNetwork";
 
@@ -44,6 +45,8 @@ export class Platform extends pulumi.ComponentResource {
   readonly infrastructure?: Infrastructure;
   /** Undefined when clusterMode is openstack-only: no Kubernetes layer. */
   readonly cluster?: ClusterAccess;
+  /** Istio and its observability, on the cluster after its add-ons; undefined without a cluster. */
+  readonly mesh?: MeshLayers;
 
   constructor(name: string, args: PlatformArgs, opts?: pulumi.ComponentResourceOptions) {
     super("istio-openstack:index:Platform", name, {}, opts);
@@ -61,6 +64,7 @@ export class Platform extends pulumi.ComponentResource {
       this.infrastructure = built.infrastructure;
       this.cluster = built.cluster;
     }
+    if (this.cluster) this.mesh = buildMeshLayers(this, config, this.cluster);
 
     this.registerOutputs({});
   }

@@ -40,10 +40,44 @@ export interface PlatformOutputs {
   readonly kubeconfig: string;
   /**
    * The label a namespace carries to get sidecars from the mesh's stable revision tag, as a label map,
-   * e.g. `{ "istio.io/rev": "prod-stable" }`. Added by the mesh layer (pending until then).
+   * e.g. `{ "istio.io/rev": "prod-stable" }`. Null without a cluster (clusterMode openstack-only).
    */
-  readonly injectionLabel: Readonly<Record<string, string>>;
+  readonly injectionLabel: Readonly<Record<string, string>> | null;
+  /** The Istio mesh; null without a cluster. */
+  readonly mesh: PlatformMesh | null;
+  /** How to reach the observability tools; null without a cluster. */
+  readonly observability: PlatformObservability | null;
+}
+
+export interface PlatformMesh {
+  readonly ingressGateway: {
+    readonly namespace: string;
+    /** The LoadBalancer Service (also the Helm release) of the ingress gateway. */
+    readonly service: string;
+    /** The Octavia load balancer's floating IP; null until OCCM assigned one. */
+    readonly address: string | null;
+  };
+  /** Installed istiod revisions: one, or two during a canary. */
+  readonly revisions: readonly { readonly version: string; readonly revision: string }[];
+  /** Revision tag → revision it points at. */
+  readonly tags: Readonly<Record<string, string>>;
+  /** The revision of the `default` tag (cluster-wide validation). */
+  readonly defaultRevision: string;
+}
+
+export interface PlatformAccess {
+  /** Run it, then open the URL. */
+  readonly command: string;
+  readonly url: string;
+}
+
+export interface PlatformObservability {
+  /** externalUrl: Kiali through the ingress gateway over TLS, when kialiHost is set. */
+  readonly kiali: PlatformAccess & { readonly externalUrl: string | null };
+  readonly grafana: PlatformAccess;
+  readonly tracing: PlatformAccess;
+  readonly prometheus: PlatformAccess;
 }
 
 /** Outputs the contract names that a layer still has to add (see `pending` in the contract file). */
-export type PendingPlatformOutput = "kubeconfig" | "injectionLabel";
+export type PendingPlatformOutput = "kubeconfig";

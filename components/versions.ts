@@ -7,11 +7,15 @@
  * Istio upgrades are a canary: add a revision, move the tags, remove the old revision.
  */
 
-/** Kubernetes as the nodes install it (kubeadm, kubelet, kubectl) and as the e2e harness builds it. */
+/**
+ * Kubernetes as the nodes install it (kubeadm, kubelet, kubectl) and as the e2e harness builds it.
+ * 1.36: supported upstream until mid-2027 and by Istio 1.31 (1.32-1.36); 1.33 reached end of life
+ * on 2026-06-28. The Calico and cloud-provider-openstack charts below are chosen for this minor.
+ */
 export const kubernetes = {
-  version: "1.33.13",
+  version: "1.36.3",
   /** pkgs.k8s.io serves one apt repository per minor version. */
-  aptRepositoryMinor: "v1.33",
+  aptRepositoryMinor: "v1.36",
 } as const;
 
 /** Tool versions of the real-engine harness (e2e/). Built from the Go module proxy where no binary exists. */

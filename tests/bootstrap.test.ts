@@ -10,7 +10,12 @@ import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
 import { type Evaluation, evaluateStack, ROOT } from "./harness";
 
-const cloudInit = path.join(process.env.E2E_CACHE_DIR ?? path.join(homedir(), ".cache", "istio-openstack-e2e"), "cloud-init", "bin", "cloud-init");
+const cloudInit = path.join(
+  process.env.E2E_CACHE_DIR ?? path.join(homedir(), ".cache", "istio-openstack-e2e"),
+  "cloud-init",
+  "bin",
+  "cloud-init",
+);
 const SCRIPTS = path.join(ROOT, "components", "cluster", "bootstrap", "scripts");
 
 interface CloudConfig {
@@ -60,7 +65,9 @@ describe.each(["dev", "prod"])("the %s stack's node bootstrap", (stack) => {
         expect(userData).toContain("PRIVATE KEY");
       } else {
         expect(userData).not.toMatch(/PRIVATE KEY/);
-        expect([...files.keys()].filter((p) => p.startsWith("/etc/kubernetes/pki/"))).toEqual(["/etc/kubernetes/pki/ca.crt"]);
+        expect([...files.keys()].filter((p) => p.startsWith("/etc/kubernetes/pki/"))).toEqual([
+          "/etc/kubernetes/pki/ca.crt",
+        ]);
       }
     }
   });
@@ -73,7 +80,10 @@ describe.each(["dev", "prod"])("the %s stack's node bootstrap", (stack) => {
     writeFileSync(caFile, caPem);
     const publicKey = execFileSync("openssl", ["x509", "-in", caFile, "-noout", "-pubkey"]);
     const der = execFileSync("openssl", ["pkey", "-pubin", "-outform", "DER"], { input: publicKey });
-    const digest = execFileSync("openssl", ["dgst", "-sha256", "-hex"], { input: der }).toString().split("= ")[1].trim();
+    const digest = execFileSync("openssl", ["dgst", "-sha256", "-hex"], { input: der })
+      .toString()
+      .split("= ")[1]
+      .trim();
     const join = files.get("/etc/kubernetes/bootstrap/join.yaml") ?? "";
     expect(join).toContain(`sha256:${digest}`);
   });
@@ -92,7 +102,9 @@ describe.each(["dev", "prod"])("the %s stack's node bootstrap", (stack) => {
     expect(client.subject).toContain("O=kubeadm:cluster-admins");
     // The CA the nodes receive is the same one the kubeconfig trusts.
     const [, userData] = [...userDataOf(run)][0];
-    expect(new X509Certificate(filesOf(userData).get("/etc/kubernetes/pki/ca.crt") ?? "").fingerprint256).toBe(ca.fingerprint256);
+    expect(new X509Certificate(filesOf(userData).get("/etc/kubernetes/pki/ca.crt") ?? "").fingerprint256).toBe(
+      ca.fingerprint256,
+    );
   });
 
   it("the API server certificate will carry the endpoint: kubeadm's controlPlaneEndpoint and certSANs", () => {

@@ -55,7 +55,12 @@ describe.each([
     );
     // Every add-on release goes through that provider.
     const addons = run.ofType(RELEASE).filter((r) => r.parent?.includes("ClusterAddons"));
-    expect(addons.map((r) => r.name)).toEqual(["calico-crds", "calico", "openstack-cloud-controller-manager", "openstack-cinder-csi"]);
+    expect(addons.map((r) => r.name)).toEqual([
+      "calico-crds",
+      "calico",
+      "openstack-cloud-controller-manager",
+      "openstack-cinder-csi",
+    ]);
     for (const release of addons) expect(release.provider).toMatch(new RegExp(`mesh-${stack}-cluster-k8s::`));
   });
 
@@ -71,7 +76,11 @@ describe("the API endpoint", () => {
   it("HA: an Octavia TCP 6443 listener with a health-checked pool, one member per control-plane port, a floating IP on the VIP", async () => {
     const run = await evaluateStack("prod");
     const listener = run.one("openstack:loadbalancer/listener:Listener", "mesh-prod-api");
-    expect(listener.inputs).toMatchObject({ protocol: "TCP", protocolPort: 6443, allowedCidrs: ["203.0.113.0/24", "10.40.0.0/22"] });
+    expect(listener.inputs).toMatchObject({
+      protocol: "TCP",
+      protocolPort: 6443,
+      allowedCidrs: ["203.0.113.0/24", "10.40.0.0/22"],
+    });
     const monitor = run.one("openstack:loadbalancer/monitor:Monitor", "mesh-prod-api");
     expect(monitor.inputs).toMatchObject({ type: "HTTPS", urlPath: "/readyz" });
     const members = run.ofType("openstack:loadbalancer/member:Member");
@@ -81,7 +90,9 @@ describe("the API endpoint", () => {
     for (const member of members) expect(member.inputs.protocolPort).toBe(6443);
     const association = run.one("openstack:networking/floatingIpAssociate:FloatingIpAssociate", "mesh-prod-api");
     // Not before the subnet reaches the router: Neutron refuses the association otherwise.
-    expect(association.dependsOn).toContain("openstack:networking/routerInterface:RouterInterface::mesh-prod-router-nodes");
+    expect(association.dependsOn).toContain(
+      "openstack:networking/routerInterface:RouterInterface::mesh-prod-router-nodes",
+    );
     expect(run.outputs.apiEndpoint).toMatch(/^https:\/\/198\.51\.100\.\d+:6443$/);
   });
 
@@ -93,7 +104,9 @@ describe("the API endpoint", () => {
       "mesh-dev-control-plane-0",
     );
     expect(association.inputs.portId).toMatch(/^[0-9a-f-]{36}$/);
-    expect(association.dependsOn).toContain("openstack:networking/routerInterface:RouterInterface::mesh-dev-router-nodes");
+    expect(association.dependsOn).toContain(
+      "openstack:networking/routerInterface:RouterInterface::mesh-dev-router-nodes",
+    );
   });
 });
 

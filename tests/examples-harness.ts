@@ -46,8 +46,15 @@ function unwrap(value: unknown, at: string, secrets: string[]): unknown {
   return Object.fromEntries(Object.entries(record).map(([k, v]) => [k, unwrap(v, at ? `${at}.${k}` : k, secrets)]));
 }
 
-/** Evaluates examples/consumer/index.ts with the given stack config (keys without the project prefix). */
-export async function evaluateConsumer(config: Record<string, string>, platform: PlatformState): Promise<ConsumerRun> {
+/**
+ * Evaluates examples/consumer/index.ts (or `program`, which must require what it uses itself) with the
+ * given stack config (keys without the project prefix).
+ */
+export async function evaluateConsumer(
+  config: Record<string, string>,
+  platform: PlatformState,
+  program: () => Record<string, unknown> = () => require(path.join(CONSUMER_DIR, "index.ts")),
+): Promise<ConsumerRun> {
   let run: ConsumerRun | undefined;
   await jest.isolateModulesAsync(async () => {
     const pulumi = require("@pulumi/pulumi") as typeof pulumiSdk;
@@ -75,7 +82,9 @@ export async function evaluateConsumer(config: Record<string, string>, platform:
       "dev",
       false,
     );
-    pulumi.runtime.setAllConfig(Object.fromEntries(Object.entries(config).map(([k, v]) => [`${CONSUMER_PROJECT}:${k}`, v])));
+    pulumi.runtime.setAllConfig(
+      Object.fromEntries(Object.entries(config).map(([k, v]) => [`${CONSUMER_PROJECT}:${k}`, v])),
+    );
     const failures: unknown[] = [];
     const onRejection = (reason: unknown) => failures.push(reason);
     process.on("unhandledRejection", onRejection);
@@ -98,7 +107,7 @@ export async function evaluateConsumer(config: Record<string, string>, platform:
           });
           return undefined;
         });
-        exported = require(path.join(CONSUMER_DIR, "index.ts")) as Record<string, unknown>;
+        exported = program();
         return exported;
       });
       const outputs = (await (

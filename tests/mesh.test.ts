@@ -23,11 +23,7 @@ function evaluateMesh(stack: string, overrides: Record<string, unknown> = {}) {
     const addon = new pulumi.ComponentResource("istio-openstack:test:Addons", "addons", {}, { parent });
     const layers = buildMeshLayers(parent, config, { provider, addonsReady: [addon] });
     const outputs = meshOutputs(layers);
-    return {
-      mesh: outputs.mesh,
-      observability: outputs.observability,
-      grafana: layers.observability.grafanaAdminPassword,
-    };
+    return { ...outputs, grafana: layers.observability.grafanaAdminPassword };
   });
 }
 

@@ -55,6 +55,6 @@ cd "$ROOT"
 if [[ $# -eq 0 ]]; then
   command -v shellcheck >/dev/null ||
     printf 'actionlint.sh: shellcheck not on PATH, run: blocks are not checked (apt-get install -y shellcheck)\n' >&2
-  exec "$BIN" -color=never
+  exec "$BIN" -no-color
 fi
-exec "$BIN" -color=never "$@"
+exec "$BIN" -no-color "$@"

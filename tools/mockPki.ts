@@ -11,9 +11,17 @@ import * as path from "node:path";
 
 const b64url = (buffer: Buffer) => buffer.toString("base64url");
 
-/** A P-256 key pair whose private scalar is derived from the name: same name, same key. */
-export function deterministicEcKey(name: string): { privateKeyPem: string; privateKeyPemPkcs8: string; publicKeyPem: string } {
-  const scalar = createHash("sha256").update(`mock-ec-key:${name}`).digest();
+/**
+ * A P-256 key pair whose private scalar is derived from the name: same name, same key. A salt (the
+ * mock engine's keySalt) is mixed in when given: a random salt makes a fresh, unpredictable key.
+ */
+export function deterministicEcKey(
+  name: string,
+  salt = "",
+): { privateKeyPem: string; privateKeyPemPkcs8: string; publicKeyPem: string } {
+  const scalar = createHash("sha256")
+    .update(salt ? `mock-ec-key:${salt}:${name}` : `mock-ec-key:${name}`)
+    .digest();
   const ecdh = createECDH("prime256v1");
   ecdh.setPrivateKey(scalar);
   const point = ecdh.getPublicKey();

@@ -3,7 +3,7 @@
  * every resource with its type, logical name, parent and inputs. `npm run plan`, the benchmark and
  * the tests all use it. Cloud-computed outputs (ids, addresses) are made up deterministically.
  */
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { certRequest, deterministicEcKey, locallySignedCert, selfSignedCert } from "./mockPki";
 
@@ -45,6 +45,18 @@ export interface MockRunOptions {
   readonly config: Readonly<Record<string, string>>;
   readonly secretKeys?: readonly string[];
   readonly fixtures?: MockFixtures;
+  /**
+   * Mixed into every private key and random string the mocks make up. Unset (the default), key
+   * material is derived from resource names only, stable across runs (unit tests and plan diffs rely
+   * on it). A fresh random salt per run (see freshKeySalt) gives fresh keys and tokens, the way the
+   * tls and random providers generate them: what the real-binary ring (npm run e2e:bootstrap) uses.
+   */
+  readonly keySalt?: string;
+}
+
+/** A random salt for MockRunOptions.keySalt: 256 bits, so every run's key material is new. */
+export function freshKeySalt(): string {
+  return randomBytes(32).toString("hex");
 }
 
 export interface MockRun {
@@ -52,6 +64,12 @@ export interface MockRun {
   readonly outputs: Record<string, unknown>;
   /** Output names whose values are Pulumi secrets. */
   readonly secretOutputs: readonly string[];
+  /**
+   * What the mocks computed for each custom resource beyond its inputs (addresses, ids, keys), by
+   * resource key: the values a real deployment would learn from the cloud. In memory only, never
+   * written by the plan (it holds private keys).
+   */
+  readonly computedOutputs: Readonly<Record<string, Record<string, unknown>>>;
 }
 
 export function fakeId(...parts: string[]): string {
@@ -92,7 +110,7 @@ function unwrapSecrets(inputs: State): { plain: State; secretNames: string[] } {
   }
   return { plain, secretNames };
 }
-type StateFn = (name: string, inputs: State) => State;
+type StateFn = (name: string, inputs: State, salt: string) => State;
 
 /** What OpenStack would compute for the resource types the program creates. */
 /** A stand-in for Pulumi state: a resource with the same name and inputs keeps its outputs across runs in a process. */
@@ -107,10 +125,12 @@ function remembered(type: string, name: string, inputs: State, make: () => State
   return made;
 }
 
-/** Deterministic lowercase alphanumerics, like random.RandomString with upper and special off. */
-function fakeRandomString(name: string, length: number): string {
+/** Lowercase alphanumerics from the name (and salt), like random.RandomString with upper and special off. */
+function fakeRandomString(name: string, length: number, salt = ""): string {
   const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
-  const bytes = createHash("sha256").update(`mock-random:${name}`).digest();
+  const bytes = createHash("sha256")
+    .update(salt ? `mock-random:${salt}:${name}` : `mock-random:${name}`)
+    .digest();
   return Array.from({ length }, (_, i) => alphabet[bytes[i % bytes.length] % alphabet.length]).join("");
 }
 
@@ -129,18 +149,22 @@ const computedState: Record<string, StateFn> = {
     vipAddress: fakeFixedIp(`${name}-vip`),
     vipPortId: fakeId("vip-port", name),
   }),
-  "openstack:identity/applicationCredential:ApplicationCredential": (name) => ({
-    secret: `mock-application-credential-secret-${fakeRandomString(name, 12)}`,
+  "openstack:identity/applicationCredential:ApplicationCredential": (name, _inputs, salt) => ({
+    secret: `mock-application-credential-secret-${fakeRandomString(name, 12, salt)}`,
   }),
-  "tls:index/privateKey:PrivateKey": (name) => deterministicEcKey(name),
+  "tls:index/privateKey:PrivateKey": (name, _inputs, salt) => deterministicEcKey(name, salt),
   "tls:index/selfSignedCert:SelfSignedCert": (name, inputs) =>
     remembered("cert", name, inputs, () => ({ certPem: selfSignedCert(inputs) })),
   "tls:index/certRequest:CertRequest": (name, inputs) =>
     remembered("csr", name, inputs, () => ({ certRequestPem: certRequest(inputs) })),
   "tls:index/locallySignedCert:LocallySignedCert": (name, inputs) =>
     remembered("signed", name, inputs, () => ({ certPem: locallySignedCert(inputs) })),
-  "random:index/randomString:RandomString": (name, inputs) => ({ result: fakeRandomString(name, Number(inputs.length)) }),
-  "random:index/randomPassword:RandomPassword": (name, inputs) => ({ result: fakeRandomString(name, Number(inputs.length)) }),
+  "random:index/randomString:RandomString": (name, inputs, salt) => ({
+    result: fakeRandomString(name, Number(inputs.length), salt),
+  }),
+  "random:index/randomPassword:RandomPassword": (name, inputs, salt) => ({
+    result: fakeRandomString(name, Number(inputs.length), salt),
+  }),
   "command:local:Command": () => ({ stdout: "", stderr: "" }),
   "openstack:networking/network:Network": (_name, inputs) => ({ mtu: inputs.mtu ?? 1450 }),
   "openstack:networking/floatingIp:FloatingIp": (name) => ({ address: fakePublicAddress(name) }),
@@ -156,6 +180,7 @@ const computedState: Record<string, StateFn> = {
 export async function runUnderMocks(program: () => unknown, options: MockRunOptions): Promise<MockRun> {
   const recorded = new Map<string, RecordedResource & { inputs: State; secretInputs: string[]; provider?: string }>();
   const keyOf = new Map<pulumi.Resource, string>();
+  const computedOutputs: Record<string, State> = {};
   let constructed = 0;
   let registered = 0;
 
@@ -169,7 +194,8 @@ export async function runUnderMocks(program: () => unknown, options: MockRunOpti
         entry.secretInputs = secretNames;
         if (args.provider) entry.provider = args.provider;
       }
-      const extra = computedState[args.type]?.(args.name, inputs) ?? {};
+      const extra = computedState[args.type]?.(args.name, inputs, options.keySalt ?? "") ?? {};
+      if (args.custom !== false) computedOutputs[`${args.type}::${args.name}`] = extra;
       return { id: args.custom === false ? undefined : fakeId(args.type, args.name), state: { ...inputs, ...extra } };
     },
     call(args: pulumi.runtime.MockCallArgs) {
@@ -258,7 +284,12 @@ export async function runUnderMocks(program: () => unknown, options: MockRunOpti
     }
     await new Promise((done) => setTimeout(done, 10));
     if (failures.length > 0) throw failures[0];
-    return { resources: [...recorded.values()], outputs: values as Record<string, unknown>, secretOutputs };
+    return {
+      resources: [...recorded.values()],
+      outputs: values as Record<string, unknown>,
+      secretOutputs,
+      computedOutputs,
+    };
   }
 }
 

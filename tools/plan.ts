@@ -88,7 +88,15 @@ function countByType(resources: readonly RecordedResource[]): [string, number][]
   return [...counts.entries()].sort((a, b) => a[0].localeCompare(b[0]));
 }
 
-export async function evaluateStack(stack: string, stackFile?: string): Promise<{ config: StackConfig; run: MockRun }> {
+/**
+ * Evaluates a stack's program offline, as `pulumi up` would run it. `options.keySalt` (see
+ * MockRunOptions) gives fresh key material instead of the stable, name-derived one.
+ */
+export async function evaluateStack(
+  stack: string,
+  stackFile?: string,
+  options: { keySalt?: string } = {},
+): Promise<{ config: StackConfig; run: MockRun }> {
   const file = readStackFile(projectDir, stack, stackFile);
   // Validate first, exactly as the program will: a bad config never reaches the mocks.
   const prefix = `${PROJECT}:`;
@@ -104,6 +112,7 @@ export async function evaluateStack(stack: string, stackFile?: string): Promise<
     stack,
     config: file.values,
     secretKeys: file.secretKeys,
+    ...(options.keySalt ? { keySalt: options.keySalt } : {}),
   });
   return { config, run };
 }

@@ -200,9 +200,23 @@ export function kialiValues(strategy: KialiAuthStrategy): KialiValues {
 
 export interface JaegerValues {
   readonly fullnameOverride: string;
+  /** Jaeger v2 all-in-one (chart 4.x: the `jaeger` Deployment and Service). */
+  readonly jaeger: { readonly enabled: boolean };
+  /** No Cassandra/Elasticsearch/Kafka subcharts: traces stay in memory (a debugging aid, not an archive). */
+  readonly provisionDataStore: {
+    readonly cassandra: boolean;
+    readonly elasticsearch: boolean;
+    readonly kafka: boolean;
+  };
+  readonly storage: { readonly type: "memory" };
 }
 
 /** Jaeger v2 all-in-one with in-memory storage: one Service `jaeger` (OTLP 4317, query 16686/16685). */
 export function jaegerValues(): JaegerValues {
-  return { fullnameOverride: "jaeger" };
+  return {
+    fullnameOverride: "jaeger",
+    jaeger: { enabled: true },
+    provisionDataStore: { cassandra: false, elasticsearch: false, kafka: false },
+    storage: { type: "memory" },
+  };
 }

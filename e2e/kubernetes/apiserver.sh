@@ -41,6 +41,11 @@
 #   APISERVER_PORT           kube-apiserver secure port (default 6443)
 #   ETCD_CLIENT_PORT, ETCD_PEER_PORT   etcd ports (default: free ports chosen here)
 #   APISERVER_READY_TIMEOUT  seconds to wait for /readyz (default 60)
+#   APISERVER_TLS_SERVER_NAME  name or IP the serving certificate is verified for while waiting
+#                            for /readyz (default 127.0.0.1). Set it when the certificate is made
+#                            for the real endpoint (e.g. the cluster's floating IP) and not for
+#                            loopback: curl then connects to 127.0.0.1 (--connect-to) but checks
+#                            the certificate against this name. Recorded in endpoints.env.
 #   ETCD_READY_TIMEOUT       seconds to wait for etcd /health (default 30)
 #   STOP_TIMEOUT             seconds to wait for each process to exit on stop (default 20)
 set -euo pipefail
@@ -353,16 +358,21 @@ cmd_start() { # pki-dir state-dir [manifest]
   # /readyz with the cluster CA pinned, as an authenticated client (the apiserver's own kubelet
   # client certificate: system:public-info-viewer grants /readyz to every authenticated user, so
   # this also works where anonymous auth is off).
-  if ! wait_https_200 "https://$LOOPBACK:$API_PORT/readyz" "${APISERVER_READY_TIMEOUT:-60}" \
+  local tls_name="${APISERVER_TLS_SERVER_NAME:-$LOOPBACK}"
+  local tls_host="$tls_name"
+  [[ "$tls_name" == *:* ]] && tls_host="[$tls_name]"   # an IPv6 literal in a URL
+  local via=(--connect-to "$tls_host:$API_PORT:$LOOPBACK:$API_PORT")
+  if ! wait_https_200 "https://$tls_host:$API_PORT/readyz" "${APISERVER_READY_TIMEOUT:-60}" "${via[@]}" \
       --cacert "$PKI/ca.crt" --cert "$PKI/apiserver-kubelet-client.crt" --key "$PKI/apiserver-kubelet-client.key"; then
-    printf '[apiserver] last /readyz?verbose answer:\n' >&2
-    curl -sS --max-time 5 --cacert "$PKI/ca.crt" --cert "$PKI/apiserver-kubelet-client.crt" \
-      --key "$PKI/apiserver-kubelet-client.key" "https://$LOOPBACK:$API_PORT/readyz?verbose" >&2 || true
+    printf '[apiserver] last /readyz?verbose answer (certificate verified for %s):\n' "$tls_name" >&2
+    curl -sS --max-time 5 "${via[@]}" --cacert "$PKI/ca.crt" --cert "$PKI/apiserver-kubelet-client.crt" \
+      --key "$PKI/apiserver-kubelet-client.key" "https://$tls_host:$API_PORT/readyz?verbose" >&2 || true
     show_logs_and_die "$STATE" "kube-apiserver /readyz did not answer 200 within ${APISERVER_READY_TIMEOUT:-60}s"
   fi
   log "kube-apiserver: /readyz 200 after $(( SECONDS - t0 ))s"
   cat >"$STATE/endpoints.env" <<EOF
 APISERVER_URL=https://$LOOPBACK:$API_PORT
+APISERVER_TLS_SERVER_NAME=$tls_name
 ETCD_CLIENT_URL=$ETCD_URL
 ETCD_PEER_URL=https://$LOOPBACK:$ETCD_PEER_PORT
 ETCD_PID=$(cat "$STATE/etcd.pid")

@@ -27,15 +27,12 @@ for (const account of ["sleep", "httpbin"]) {
 }
 const sleep = new k8s.apps.v1.Deployment("sleep", sleepDeployment(config.namespace), inNamespace);
 const httpbin = HTTPBIN_VERSIONS.map(
-  (version) => new k8s.apps.v1.Deployment(`httpbin-${version}`, httpbinDeployment(config.namespace, version), inNamespace),
+  (version) =>
+    new k8s.apps.v1.Deployment(`httpbin-${version}`, httpbinDeployment(config.namespace, version), inNamespace),
 );
 new k8s.core.v1.Service("httpbin", httpbinService(config.namespace), inNamespace);
 
-new k8s.apiextensions.CustomResource(
-  "httpbin-destination-rule",
-  httpbinDestinationRule(config.namespace),
-  inNamespace,
-);
+new k8s.apiextensions.CustomResource("httpbin-destination-rule", httpbinDestinationRule(config.namespace), inNamespace);
 new k8s.apiextensions.CustomResource(
   "httpbin-virtual-service",
   httpbinVirtualService(config.namespace, config.canaryWeight, config.faultInjection),

@@ -49,7 +49,11 @@ export interface SidecarCheckArgs {
   readonly after: pulumi.Resource[];
 }
 
-export function sidecarCheck(name: string, args: SidecarCheckArgs, opts?: pulumi.CustomResourceOptions): command.local.Command {
+export function sidecarCheck(
+  name: string,
+  args: SidecarCheckArgs,
+  opts?: pulumi.CustomResourceOptions,
+): command.local.Command {
   return new command.local.Command(
     name,
     {

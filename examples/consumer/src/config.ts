@@ -40,7 +40,8 @@ function parseFault(raw: unknown, problems: string[]): FaultInjection | undefine
   if (delay !== undefined) {
     const fixedDelay = String(delay.fixedDelay ?? "");
     if (!isPercent(delay.percent)) problems.push("faultInjection.delay.percent: expected 0-100");
-    if (!DURATION.test(fixedDelay)) problems.push(`faultInjection.delay.fixedDelay: expected a duration like 5s (got "${fixedDelay}")`);
+    if (!DURATION.test(fixedDelay))
+      problems.push(`faultInjection.delay.fixedDelay: expected a duration like 5s (got "${fixedDelay}")`);
     fault.delay = { percent: Number(delay.percent), fixedDelay };
   }
   if (abort !== undefined) {

@@ -29,15 +29,25 @@ export function checkContractVersion(version: number): void {
   }
 }
 
+/** A platform without a cluster (clusterMode openstack-only) exports null for the cluster's outputs. */
+export function present<T>(value: T | null, output: string): T {
+  if (value === null || value === undefined) {
+    throw new Error(
+      `the platform stack's ${output} output is null: it has no cluster or mesh (clusterMode openstack-only?)`,
+    );
+  }
+  return value;
+}
+
 export function readPlatform(stack: string, opts?: pulumi.CustomResourceOptions): Platform {
   const ref = new pulumi.StackReference(stack, { name: stack }, opts);
   const version = platformOutput(ref, "contractVersion");
   return {
     clusterName: platformOutput(ref, "clusterName"),
-    kubeconfig: pulumi.secret(platformOutput(ref, "kubeconfig")),
+    kubeconfig: pulumi.secret(platformOutput(ref, "kubeconfig").apply((k: string | null) => present(k, "kubeconfig"))),
     injectionLabel: pulumi.all([version, platformOutput(ref, "injectionLabel")]).apply(([v, label]) => {
       checkContractVersion(v);
-      return label;
+      return present(label, "injectionLabel");
     }),
   };
 }

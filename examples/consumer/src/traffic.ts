@@ -66,8 +66,12 @@ export function httpbinVirtualService(
   fault?: FaultInjection,
 ): IstioObject<VirtualServiceSpec> {
   const injected = fault && {
-    ...(fault.delay ? { delay: { percentage: { value: fault.delay.percent }, fixedDelay: fault.delay.fixedDelay } } : {}),
-    ...(fault.abort ? { abort: { percentage: { value: fault.abort.percent }, httpStatus: fault.abort.httpStatus } } : {}),
+    ...(fault.delay
+      ? { delay: { percentage: { value: fault.delay.percent }, fixedDelay: fault.delay.fixedDelay } }
+      : {}),
+    ...(fault.abort
+      ? { abort: { percentage: { value: fault.abort.percent }, httpStatus: fault.abort.httpStatus } }
+      : {}),
   };
   return {
     apiVersion: "networking.istio.io/v1",
@@ -89,7 +93,10 @@ export function httpbinDestinationRule(namespace: string): IstioObject<Destinati
       host: httpbinHost(namespace),
       trafficPolicy: {
         // Istio's circuit-breaking task: more than one connection or pending request trips it.
-        connectionPool: { tcp: { maxConnections: 1 }, http: { http1MaxPendingRequests: 1, maxRequestsPerConnection: 1 } },
+        connectionPool: {
+          tcp: { maxConnections: 1 },
+          http: { http1MaxPendingRequests: 1, maxRequestsPerConnection: 1 },
+        },
         outlierDetection: { consecutive5xxErrors: 1, interval: "1s", baseEjectionTime: "3m", maxEjectionPercent: 100 },
       },
       subsets: [

@@ -1,0 +1,94 @@
+/**
+ * Child process of run.ts: evaluates one stack's program offline exactly as `pulumi up` would send
+ * it (tools/plan.ts evaluateStack, the mock engine), but with a fresh random key salt, so every key,
+ * certificate and token is new for this run, as the tls and random providers would make them.
+ * Prints one JSON document (an EvaluatedStack) on stdout. It holds private keys: the parent keeps it
+ * in memory and in its scratch dir only.
+ *
+ *   tsx e2e/bootstrap/evaluate.ts <stack>
+ */
+import { freshKeySalt } from "../../tools/mocks";
+import { evaluateStack } from "../../tools/plan";
+
+export interface EvaluatedNode {
+  /** Logical name of the openstack.compute.Instance. */
+  readonly name: string;
+  /** The Instance's `userData` input: the cloud-config the node boots with. */
+  readonly userData: string;
+}
+
+export interface EvaluatedStack {
+  readonly stack: string;
+  readonly clusterName: string;
+  readonly kubernetesVersion: string;
+  readonly serviceCidr: string;
+  /** The API floating IP, as the mocked cloud allocated it (the FloatingIp resource's address). */
+  readonly floatingIp: string;
+  /** The Octavia VIP in the node subnet, where the API sits behind a load balancer. */
+  readonly vip: string | null;
+  /** Stack outputs `apiEndpoint` and `kubeconfig` (the latter a secret). */
+  readonly apiEndpointOutput: string;
+  readonly kubeconfig: string;
+  readonly kubeconfigIsSecret: boolean;
+  /** The readiness gate's command.local.Command inputs, as the engine would receive them. */
+  readonly readinessGate: { create: string; interpreter: string[]; environment: Record<string, string> };
+  /** Public key PEM of the cluster CA's private key resource (to prove it is not name-derived). */
+  readonly clusterCaKeyResource: string;
+  readonly nodes: readonly EvaluatedNode[];
+  readonly evaluationMs: number;
+}
+
+async function main(stack: string): Promise<void> {
+  const started = process.hrtime.bigint();
+  const { config, run } = await evaluateStack(stack, undefined, { keySalt: freshKeySalt() });
+  const evaluationMs = Math.round(Number(process.hrtime.bigint() - started) / 1e6);
+  const ofType = (type: string) => run.resources.filter((r) => r.type === type);
+  const only = (type: string, test: (name: string) => boolean) => {
+    const found = ofType(type).filter((r) => test(r.name));
+    if (found.length !== 1) {
+      throw new Error(`expected one ${type} matching, found ${found.map((r) => r.name).join(", ") || "none"}`);
+    }
+    return found[0];
+  };
+  const computed = (key: string) => run.computedOutputs[key] ?? {};
+
+  const floatingIp = only("openstack:networking/floatingIp:FloatingIp", (n) => n.endsWith("-api"));
+  const loadBalancers = ofType("openstack:loadbalancer/loadBalancer:LoadBalancer");
+  const gate = only("command:local:Command", (n) => n.endsWith("-readyz"));
+  const caKey = only("tls:index/privateKey:PrivateKey", (n) => n.endsWith("-pki-ca"));
+  const result: EvaluatedStack = {
+    stack,
+    clusterName: config.clusterName,
+    kubernetesVersion: config.kubernetesVersion,
+    serviceCidr: config.serviceCidr,
+    floatingIp: String(computed(floatingIp.key).address),
+    vip: loadBalancers.length === 1 ? String(computed(loadBalancers[0].key).vipAddress) : null,
+    apiEndpointOutput: String(run.outputs.apiEndpoint),
+    kubeconfig: String(run.outputs.kubeconfig),
+    kubeconfigIsSecret: run.secretOutputs.includes("kubeconfig"),
+    readinessGate: {
+      create: String(gate.inputs.create),
+      interpreter: (gate.inputs.interpreter as string[]) ?? [],
+      environment: (gate.inputs.environment as Record<string, string>) ?? {},
+    },
+    clusterCaKeyResource: caKey.name,
+    nodes: ofType("openstack:compute/instance:Instance").map((i) => ({
+      name: i.name,
+      userData: String(i.inputs.userData),
+    })),
+    evaluationMs,
+  };
+  process.stdout.write(JSON.stringify(result));
+}
+
+if (require.main === module) {
+  const stack = process.argv[2];
+  if (!stack) {
+    process.stderr.write("usage: tsx e2e/bootstrap/evaluate.ts <stack>\n");
+    process.exit(2);
+  }
+  main(stack).catch((error: unknown) => {
+    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  });
+}
