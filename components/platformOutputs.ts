@@ -32,12 +32,14 @@ export interface PlatformOutputs {
   /** dev, staging or prod. */
   readonly environment: string;
   readonly clusterName: string;
-  readonly network: PlatformNetwork;
-  /**
-   * Admin kubeconfig of the cluster, a Pulumi secret. Added by the cluster layer (pending in the
-   * contract file until then).
-   */
-  readonly kubeconfig: string;
+  /** Null for an existing cluster (clusterMode existing: no OpenStack network managed here). */
+  readonly network: PlatformNetwork | null;
+  /** Admin kubeconfig of the cluster, a Pulumi secret; null without a cluster (clusterMode openstack-only). */
+  readonly kubeconfig: string | null;
+  /** https://<address>:6443; null for an existing cluster (see its kubeconfig). */
+  readonly apiEndpoint: string | null;
+  /** Node names and fixed addresses; null without OpenStack nodes. */
+  readonly nodes: PlatformNodes | null;
   /**
    * The label a namespace carries to get sidecars from the mesh's stable revision tag, as a label map,
    * e.g. `{ "istio.io/rev": "prod-stable" }`. Null without a cluster (clusterMode openstack-only).
@@ -79,5 +81,19 @@ export interface PlatformObservability {
   readonly prometheus: PlatformAccess;
 }
 
-/** Outputs the contract names that a layer still has to add (see `pending` in the contract file). */
-export type PendingPlatformOutput = "kubeconfig";
+export interface PlatformNode {
+  readonly name: string;
+  readonly address: string;
+}
+
+export interface PlatformNodes {
+  readonly controlPlane: readonly PlatformNode[];
+  /** Worker pool name → its nodes. */
+  readonly workers: Readonly<Record<string, readonly PlatformNode[]>>;
+}
+
+/**
+ * Outputs the contract names that a layer still has to add (see `pending` in the contract file):
+ * none today. Add a name here and `"pending": "<layer>"` there to promise an output before it exists.
+ */
+export type PendingPlatformOutput = never;

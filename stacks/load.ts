@@ -57,7 +57,12 @@ function decode(spec: KeySpec, raw: string, path: string): { value: unknown } | 
 
 function formatPath(name: string, path: readonly PropertyKey[]): string {
   return path.reduce<string>(
-    (acc, part) => (typeof part === "number" ? `${acc}[${part}]` : `${acc}.${String(part)}`),
+    (acc, part) =>
+      typeof part === "number"
+        ? `${acc}[${part}]`
+        : /^[A-Za-z_$][\w$]*$/.test(String(part))
+          ? `${acc}.${String(part)}`
+          : `${acc}[${JSON.stringify(String(part))}]`,
     name,
   );
 }
@@ -75,6 +80,11 @@ function zodProblems(name: string, value: unknown, error: ZodError, secret: bool
     const given = valueAt(value, issue.path);
     if (issue.code === "unrecognized_keys") {
       return { path: formatPath(name, issue.path), expected: `unknown field(s) ${issue.keys.join(", ")}` };
+    }
+    if (issue.code === "invalid_key") {
+      // A record's key failed: report the key itself and why, not the value behind it.
+      const reasons = issue.issues.map((inner) => inner.message).join("; ");
+      return { path: formatPath(name, issue.path), expected: `invalid key: ${reasons}`, given: issue.path.at(-1) };
     }
     return {
       path: formatPath(name, issue.path),

@@ -63,17 +63,26 @@ const namespaceTags: Rule = (config) => {
   });
 };
 
-const strictInProd: Rule = (config) =>
-  config.environment === "prod" && config.meshMtlsMode === "PERMISSIVE"
-    ? [
-        {
-          path: "meshMtlsMode",
-          given: "PERMISSIVE",
-          expected:
-            "prod keeps mesh-wide mTLS STRICT; list the namespaces that need plaintext in meshPermissiveNamespaces",
-        },
-      ]
-    : [];
+/** Matches the CrossGuard pack (policy/mesh.ts): outside dev, no PeerAuthentication weakens mTLS. */
+const strictOutsideDev: Rule = (config) => {
+  if (config.environment === undefined || config.environment === "dev") return [];
+  const problems: ConfigProblem[] = [];
+  if (config.meshMtlsMode === "PERMISSIVE") {
+    problems.push({
+      path: "meshMtlsMode",
+      given: "PERMISSIVE",
+      expected: `${config.environment} keeps mesh-wide mTLS STRICT (the policy pack's mesh-wide-strict-mtls refuses anything else)`,
+    });
+  }
+  (config.meshPermissiveNamespaces ?? []).forEach((namespace, index) => {
+    problems.push({
+      path: `meshPermissiveNamespaces[${index}]`,
+      given: namespace,
+      expected: `plaintext exceptions are for dev; ${config.environment} refuses PERMISSIVE (policy peer-authentication-strict)`,
+    });
+  });
+  return problems;
+};
 
 const anonymousKiali: Rule = (config) => {
   if (config.kialiAuthStrategy !== "anonymous" || config.environment === undefined) return [];
@@ -135,7 +144,7 @@ const kialiExposure: Rule = (config) => {
 export const meshRules: readonly Rule[] = [
   revisionTags,
   namespaceTags,
-  strictInProd,
+  strictOutsideDev,
   anonymousKiali,
   gatewayAvailability,
   kialiExposure,

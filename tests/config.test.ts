@@ -187,6 +187,12 @@ describe("bad configuration is refused with the key named", () => {
       { workerPools: [{ name: "a", count: 1, flavor: "f", taints: [{ key: "k", effect: "Never" }] }] },
       /istio-openstack:workerPools\[0\]\.taints\[0\]\.effect/,
     ],
+    [
+      "node label the kubelet may not set",
+      "dev",
+      { workerPools: [{ name: "a", count: 1, flavor: "f", labels: { "node-role.kubernetes.io/worker": "" } }] },
+      /istio-openstack:workerPools\[0\]\.labels.*NodeRestriction/,
+    ],
     ["node subnet too small", "dev", { nodeCidr: "10.20.0.0/29" }, /istio-openstack:nodeCidr: too small for 3 nodes/],
     [
       "SSH key not a key",

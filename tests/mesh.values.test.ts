@@ -173,10 +173,16 @@ describe("mesh configuration rules", () => {
       /meshNamespaces\.shop: must be one of istioRevisionTags/,
     ],
     [
-      "PERMISSIVE mesh-wide in prod",
-      "prod",
+      "PERMISSIVE mesh-wide in staging",
+      "staging",
       { meshMtlsMode: "PERMISSIVE" },
-      /meshMtlsMode: prod keeps mesh-wide mTLS STRICT/,
+      /meshMtlsMode: staging keeps mesh-wide mTLS STRICT/,
+    ],
+    [
+      "a PERMISSIVE exception in prod",
+      "prod",
+      { meshPermissiveNamespaces: ["legacy"] },
+      /meshPermissiveNamespaces\[0\]: plaintext exceptions are for dev/,
     ],
     [
       "anonymous Kiali in staging",

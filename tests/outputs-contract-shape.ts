@@ -121,7 +121,8 @@ export function contractErrors(seen: StackOutputsSeen, contract: OutputContract)
       );
     }
     errors.push(...shapeErrors(seen.outputs[name], shape, name));
-    if (Boolean(shape.secret) !== secret.has(name)) {
+    // A null output holds nothing to leak (e.g. no kubeconfig without a cluster): secrecy is moot.
+    if (Boolean(shape.secret) !== secret.has(name) && seen.outputs[name] !== null) {
       errors.push(
         `${name}: expected ${shape.secret ? "a secret" : "not a secret"}, got ${secret.has(name) ? "a secret" : "plain text"}`,
       );

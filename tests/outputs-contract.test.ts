@@ -27,7 +27,8 @@ describe("the output contract file", () => {
   });
 
   it("promises the kubeconfig, as a secret", () => {
-    expect(contract.outputs.kubeconfig).toMatchObject({ type: "string", secret: true });
+    expect(contract.outputs.kubeconfig.secret).toBe(true);
+    expect(contract.outputs.kubeconfig.type).toContain("string");
   });
 
   it("names every settled output in the README's stack-output table", () => {
@@ -103,6 +104,14 @@ describe("the contract check fails when the outputs drift", () => {
     expect(contractErrors({ ...good, secretOutputs: [] }, settled)).toEqual([
       "kubeconfig: expected a secret, got plain text",
     ]);
+  });
+
+  it("accepts a secret output that is null (nothing to leak: no cluster, no kubeconfig)", () => {
+    const nullable: OutputContract = {
+      ...settled,
+      outputs: { ...settled.outputs, kubeconfig: { type: ["string", "null"], secret: true } },
+    };
+    expect(contractErrors({ outputs: { ...good.outputs, kubeconfig: null }, secretOutputs: [] }, nullable)).toEqual([]);
   });
 
   it("an output is exported that the contract does not know, with a suggested entry", () => {

@@ -63,8 +63,13 @@ function evaluate(stack: string): Promise<EvaluatedStack> {
   });
 }
 
-/** toolchain.sh: progress streams to stderr, the report lines and (last) the bin dir come on stdout. */
+/**
+ * toolchain.sh: progress streams to stderr, the report lines and (last) the bin dir come on stdout.
+ * E2E_KUBERNETES_BIN_DIR (as for apiserver.sh) names a ready bin dir instead, e.g. while debugging.
+ */
 function toolchain(): Promise<{ binDir: string; report: string }> {
+  const given = process.env.E2E_KUBERNETES_BIN_DIR;
+  if (given) return Promise.resolve({ binDir: given, report: `E2E_KUBERNETES_BIN_DIR=${given} (toolchain.sh not run)` });
   return new Promise((resolve, reject) => {
     const child = spawn(TOOLCHAIN_SH, [], { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] });
     let stdout = "";

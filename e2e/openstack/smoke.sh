@@ -162,6 +162,22 @@ create_vip_fip() {
   os floating ip create --port "$vip_port" --description "$P" public
 }
 
+leftovers_reported() { # with everything present, leftovers.sh must fail and name every type
+  local rc=0 kind line
+  "$OS_HOME/leftovers.sh" >"$WORK/leftovers" 2>&1 || rc=$?
+  cat "$WORK/leftovers"
+  expect "leftovers.sh exit code (everything present)" "$rc" 1
+  for kind in servers "server groups" keypairs networks subnets ports routers "floating IPs" \
+    "security groups" "security group rules" "load balancers" "lb listeners" "lb pools" \
+    "lb health monitors" "application credentials"; do
+    line=$(grep -E "^$kind +[0-9]+\$" "$WORK/leftovers" || true)
+    [[ -n "$line" && "${line##* }" -ge 1 ]] || {
+      echo "leftovers.sh did not report $kind" >&2
+      return 1
+    }
+  done
+}
+
 echo "smoke: cloud $OS_CLOUD, names $P-*"
 step "network (MTU 1450)" create_network
 step "subnet $SUBNET_CIDR" os subnet create --network "$P-net" --subnet-range "$SUBNET_CIDR" "$P-subnet"
@@ -179,6 +195,7 @@ step "pool -> ACTIVE" create_pool
 step "member -> ACTIVE" create_member
 step "health monitor -> ACTIVE" create_monitor
 step "floating IP on the VIP port" create_vip_fip
+step "leftovers.sh names all of it (exit 1)" leftovers_reported
 created_after=$((SECONDS - started))
 
 # ----- delete -------------------------------------------------------------------------------

@@ -21,7 +21,10 @@ export const clusterKeys = {
     type: "string",
     description:
       "Keystone URL (OS_AUTH_URL) the in-cluster OpenStack cloud-controller-manager and Cinder CSI authenticate against with the cluster's application credential. Required in kubeadm mode.",
-    schema: z.url({ protocol: /^https?$/, error: "expected an http(s) URL such as https://keystone.example.com:5000/v3" }),
+    schema: z.url({
+      protocol: /^https?$/,
+      error: "expected an http(s) URL such as https://keystone.example.com:5000/v3",
+    }),
     optional: true,
   }),
   readinessTimeoutSeconds: key({

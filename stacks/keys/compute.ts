@@ -16,6 +16,21 @@ const labelValue = z
   .string()
   .regex(/^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/, "expected a Kubernetes label value");
 
+/**
+ * The kubelet labels its own node, and the NodeRestriction admission plugin refuses labels under
+ * kubernetes.io / k8s.io except these prefixes: such a label would keep the node from registering.
+ */
+const SELF_LABEL_PREFIXES = ["kubelet.kubernetes.io/", "node.kubernetes.io/"];
+const nodeLabelKey = labelKey.refine((name) => {
+  const prefix = name.includes("/") ? name.slice(0, name.indexOf("/")) : "";
+  const restricted =
+    prefix === "kubernetes.io" ||
+    prefix.endsWith(".kubernetes.io") ||
+    prefix === "k8s.io" ||
+    prefix.endsWith(".k8s.io");
+  return !restricted || SELF_LABEL_PREFIXES.some((allowed) => name.startsWith(allowed));
+}, "a kubelet may not set labels under kubernetes.io or k8s.io (NodeRestriction) except node.kubernetes.io/ and kubelet.kubernetes.io/: the node would not register; use your own prefix such as example.com/role");
+
 const taint = z.strictObject({
   key: labelKey,
   value: labelValue.optional(),
@@ -33,7 +48,7 @@ export const workerPool = z.strictObject({
   count: z.int().min(0, "must be 0 or more").max(100, "must be at most 100 (split larger fleets into pools)"),
   flavor: nonEmptyString,
   image: nonEmptyString.optional(),
-  labels: z.record(labelKey, labelValue).default({}),
+  labels: z.record(nodeLabelKey, labelValue).default({}),
   taints: z.array(taint).default([]),
   serverGroupPolicy: serverGroupPolicy.default("soft-anti-affinity"),
   bootVolume: bootVolume.optional(),

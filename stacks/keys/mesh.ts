@@ -76,14 +76,14 @@ export const meshKeys = {
   meshMtlsMode: key({
     type: "string",
     description:
-      "Mesh-wide mTLS (PeerAuthentication default in istio-system): STRICT, or PERMISSIVE (refused in prod). Prefer meshPermissiveNamespaces for exceptions.",
+      "Mesh-wide mTLS (PeerAuthentication default in istio-system): STRICT, or PERMISSIVE (dev only, as the policy pack requires). Prefer meshPermissiveNamespaces for exceptions.",
     schema: z.enum(["STRICT", "PERMISSIVE"]),
     default: "STRICT",
   }),
   meshPermissiveNamespaces: key({
     type: "array",
     description:
-      "Namespaces that accept plaintext as well as mTLS (a PERMISSIVE PeerAuthentication in each), e.g. while migrating workloads into the mesh.",
+      "Namespaces that accept plaintext as well as mTLS (a PERMISSIVE PeerAuthentication in each), e.g. while migrating workloads into the mesh. dev only: staging and prod stay STRICT.",
     schema: z.array(dnsLabel(63)),
     default: [],
   }),
@@ -223,7 +223,8 @@ export const observabilityKeys = {
   }),
   allowAnonymousKiali: key({
     type: "boolean",
-    description: "Accept kialiAuthStrategy anonymous outside dev. Off: staging and prod refuse it.",
+    description:
+      "Accept kialiAuthStrategy anonymous outside dev (the policy pack's kiali-not-anonymous must then be lowered to advisory too). Off: staging and prod refuse it.",
     schema: z.boolean(),
     default: false,
   }),

@@ -118,7 +118,13 @@ export function initDocuments(shape: ClusterShape, node: NodeRegistration, join:
   return toDocuments([init, clusterConfiguration(shape), kubeletConfiguration]);
 }
 
-/** Every other node: a JoinConfiguration (with the control-plane section for control-plane nodes). */
+/**
+ * Every other node: a JoinConfiguration (with the control-plane section for control-plane nodes).
+ * No KubeletConfiguration: `kubeadm join` ignores one (it warns "Ignored configuration document ...
+ * KubeletConfiguration") and gives every joining kubelet the cluster-wide configuration that
+ * `kubeadm init` uploaded (the kubelet-config ConfigMap, from initDocuments). Per-node kubelet
+ * settings go through nodeRegistration.kubeletExtraArgs.
+ */
 export function joinDocuments(
   shape: ClusterShape,
   node: NodeRegistration,
@@ -137,7 +143,7 @@ export function joinDocuments(
       ? { controlPlane: { localAPIEndpoint: { advertiseAddress: node.address, bindPort: API_PORT } } }
       : {}),
   };
-  return toDocuments([document, kubeletConfiguration]);
+  return toDocuments([document]);
 }
 
 function toDocuments(documents: readonly object[]): string {
