@@ -3,12 +3,12 @@ import * as openstack from "@pulumi/openstack";
 import * as pulumi from "@pulumi/pulumi";
 import type { WorkerPoolConfig } from "../stacks/keys/compute";
 import type { StackConfig } from "../stacks/load";
-import { renderUserData } from "./cluster/bootstrap/cloudInit";
 import { ClusterAddons } from "./cluster/addons/clusterAddons";
+import { renderUserData } from "./cluster/bootstrap/cloudInit";
 import { ClusterBootstrap, type NodeKubernetesSettings } from "./cluster/clusterBootstrap";
 import { KubernetesCluster } from "./cluster/kubernetesCluster";
 import { type NodeSpec, poolNodes } from "./compute/layout";
-import { NodePool } from "./compute/nodePool";
+import { NodePool, type NodePoolArgs } from "./compute/nodePool";
 import { ApiEndpoint } from "./endpoint/apiEndpoint";
 import { buildMeshLayers, type MeshLayers } from "./mesh";
 import { resourceName } from "./names";
@@ -105,7 +105,9 @@ export class Platform extends pulumi.ComponentResource {
         loadBalancer: apiBehindLoadBalancer,
         subnetId: network.subnetId,
         floatingIpPool: network.externalNetworkName,
-        ...(network.securityGroupIds.apiLoadBalancer ? { securityGroupId: network.securityGroupIds.apiLoadBalancer } : {}),
+        ...(network.securityGroupIds.apiLoadBalancer
+          ? { securityGroupId: network.securityGroupIds.apiLoadBalancer }
+          : {}),
         allowedCidrs: [...config.adminCidrs, network.nodeCidr],
         routerReady: network.routerReady,
         protect: config.protectResources,
@@ -192,7 +194,9 @@ export class Platform extends pulumi.ComponentResource {
       controlPlane.nodes.map((node) => ({ name: node.spec.name, port: node.port, address: node.address })),
     );
 
-    const workerPools = config.workerPools.map((pool) => this.workerPool(config, pool, commonPool, network, userData, onOpenstack));
+    const workerPools = config.workerPools.map((pool) =>
+      this.workerPool(config, pool, commonPool, network, userData, onOpenstack),
+    );
 
     const infrastructure: Infrastructure = { network, apiEndpoint, controlPlane, workerPools, applicationCredential };
     if (!bootstrap) return { infrastructure };
@@ -228,19 +232,20 @@ export class Platform extends pulumi.ComponentResource {
     );
     return {
       infrastructure,
-      cluster: { provider: kubernetesCluster.provider, kubeconfig: kubernetesCluster.kubeconfig, addonsReady: addons.ready },
+      cluster: {
+        provider: kubernetesCluster.provider,
+        kubeconfig: kubernetesCluster.kubeconfig,
+        addonsReady: addons.ready,
+      },
     };
   }
 
   private workerPool(
     config: StackConfig,
     pool: WorkerPoolConfig,
-    common: Pick<
-      ConstructorParameters<typeof NodePool>[1],
-      "clusterName" | "networkId" | "subnetId" | "keyPairName" | "protect"
-    >,
+    common: Pick<NodePoolArgs, "clusterName" | "networkId" | "subnetId" | "keyPairName" | "protect">,
     network: ClusterNetwork,
-    userData: (settings: NodeKubernetesSettings) => ConstructorParameters<typeof NodePool>[1]["userData"],
+    userData: (settings: NodeKubernetesSettings) => NodePoolArgs["userData"],
     opts: pulumi.ComponentResourceOptions,
   ): NodePool {
     return new NodePool(
@@ -263,7 +268,9 @@ export class Platform extends pulumi.ComponentResource {
         serverGroupPolicy: pool.serverGroupPolicy,
         securityGroupIds: [network.securityGroupIds.worker],
         ...(pool.bootVolume ? { bootVolume: pool.bootVolume } : {}),
-        ...(pool.floatingIps ? { floatingIpPool: network.externalNetworkName, floatingIpDependsOn: network.routerReady } : {}),
+        ...(pool.floatingIps
+          ? { floatingIpPool: network.externalNetworkName, floatingIpDependsOn: network.routerReady }
+          : {}),
         userData: userData({ labels: pool.labels, taints: pool.taints }),
       },
       opts,
@@ -297,4 +304,3 @@ function networkPlacement(config: StackConfig): NetworkPlacement {
     },
   };
 }
-

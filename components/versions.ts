@@ -94,10 +94,13 @@ export const meshCharts = {
 } as const satisfies Record<string, PinnedChart>;
 
 /**
- * Istio dashboards on grafana.com, pinned by id and revision (Grafana downloads them at start).
- * Only revisions seen in use were pinned; add the workload/control-plane dashboards the same way.
+ * Istio dashboards on grafana.com, pinned by id and revision (Grafana downloads them at start);
+ * revisions as seen in use (mesh 330, service 329; the others 202).
  */
 export const istioDashboards = {
   "istio-mesh": { gnetId: 7639, revision: 330 },
   "istio-service": { gnetId: 7636, revision: 329 },
+  "istio-workload": { gnetId: 7630, revision: 202 },
+  "istio-control-plane": { gnetId: 7645, revision: 202 },
+  "istio-performance": { gnetId: 11829, revision: 202 },
 } as const;

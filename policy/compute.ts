@@ -138,9 +138,8 @@ export const prodBootFromVolume: ResourceValidationPolicy = {
     if (args.type !== INSTANCE) return;
     if (environmentOf(args.urn, args.getConfig<EnvironmentConfig>()) !== "prod") return;
     if (!bootsFromVolume(args.props)) {
-      reportViolation(
-        "boots from the flavor's ephemeral disk: a hypervisor loss loses the node's disk (etcd on control-plane nodes)",
-      );
+      const lost = roleOf(args) === "control-plane" ? "the node's disk and its etcd member" : "the node's disk";
+      reportViolation(`boots from the flavor's ephemeral disk: a hypervisor loss loses ${lost}`);
     }
   },
 };

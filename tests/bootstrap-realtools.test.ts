@@ -67,7 +67,10 @@ describe("the readiness gate behind a tunnel (API_CONNECT_TO)", () => {
       execFile(
         "/bin/bash",
         ["-c", bootstrapScript("readyz-wait.sh")],
-        { env: { PATH: process.env.PATH ?? "", CA_PEM: cert, TIMEOUT_SECONDS: "5", POLL_SECONDS: "1", ...env }, timeout: 15_000 },
+        {
+          env: { PATH: process.env.PATH ?? "", CA_PEM: cert, TIMEOUT_SECONDS: "5", POLL_SECONDS: "1", ...env },
+          timeout: 15_000,
+        },
         (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, output: `${stdout}${stderr}` }),
       );
     });
@@ -77,12 +80,18 @@ describe("the readiness gate behind a tunnel (API_CONNECT_TO)", () => {
     const result = await gate({ API_ENDPOINT: shape.endpointAddress, API_CONNECT_TO: `127.0.0.1:${port}` });
     expect(result).toEqual({
       code: 0,
-      output: expect.stringContaining(`ready at https://198.51.100.7:6443/readyz (connecting through 127.0.0.1:${port})`),
+      output: expect.stringContaining(
+        `ready at https://198.51.100.7:6443/readyz (connecting through 127.0.0.1:${port})`,
+      ),
     });
   });
 
   it("refuses a server whose certificate is not made for API_ENDPOINT (the check can fail)", async () => {
-    const result = await gate({ API_ENDPOINT: "198.51.100.8", API_CONNECT_TO: `127.0.0.1:${port}`, TIMEOUT_SECONDS: "1" });
+    const result = await gate({
+      API_ENDPOINT: "198.51.100.8",
+      API_CONNECT_TO: `127.0.0.1:${port}`,
+      TIMEOUT_SECONDS: "1",
+    });
     expect(result.code).toBe(1);
     expect(result.output).toMatch(/not ready after 1 s .*last error: curl: \(60\)/s);
   });

@@ -5,7 +5,7 @@
  * against a fake kubectl.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import type * as consumerProgram from "../examples/consumer/index";
@@ -220,6 +220,7 @@ describe("the post-deploy sidecar check", () => {
       ].join("\n"),
     );
     chmodSync(path.join(dir, "kubectl"), 0o755);
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
     const runScript = (containers: string, init = "") =>
       spawnSync("/bin/sh", ["-c", sidecarCheckScript()], {
         encoding: "utf8",

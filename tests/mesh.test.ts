@@ -173,6 +173,20 @@ describe("what a stack asks for reaches the charts", () => {
       kialiHost: "kiali.dev.example.com",
       kialiTlsSecret: "kiali-tls",
       egressGateway: true,
+      chartRepositories: {
+        istiod: "oci://ghcr.io/istio/release/charts",
+        "kiali-server": "https://mirror.example.com/kiali",
+      },
+    });
+    // A mirror per chart: OCI as a full reference, HTTP as repositoryOpts; the version stays pinned.
+    expect(byName(run, RELEASE, "istiod-1-31-1").inputs).toMatchObject({
+      chart: "oci://ghcr.io/istio/release/charts/istiod",
+      version: "1.31.1",
+    });
+    expect(byName(run, RELEASE, "istiod-1-31-1").inputs).not.toHaveProperty("repositoryOpts");
+    expect(byName(run, RELEASE, "kiali").inputs).toMatchObject({
+      chart: "kiali-server",
+      repositoryOpts: { repo: "https://mirror.example.com/kiali" },
     });
     const gateway = values(byName(run, RELEASE, "istio-ingressgateway"));
     expect(gateway.service).toMatchObject({

@@ -3,8 +3,9 @@ import * as path from "node:path";
 import type * as pulumi from "@pulumi/pulumi";
 import { OUTPUT_CONTRACT_VERSION, type StackOutputs } from "../components/outputs";
 import type { PendingPlatformOutput, PlatformOutputs } from "../components/platformOutputs";
-import { evaluateStack, ROOT } from "./harness";
+import { type Evaluation, evaluateStack, ROOT } from "./harness";
 import { contractErrors, loadContract, type OutputContract, sampleOutputs } from "./outputs-contract-shape";
+import { packViolations } from "./policy-harness";
 
 const contract = loadContract();
 
@@ -40,25 +41,88 @@ describe("the output contract file", () => {
   });
 });
 
-describe.each([
-  ["dev", {}],
-  ["staging", {}],
-  ["prod", {}],
-  [
-    "dev",
-    {
-      networkMode: "existing",
-      existingNetworkId: "1a2b3c4d-5e6f-4a8b-9c0d-1e2f3a4b5c6d",
-      existingSubnetId: "5c0b1f9e-7a2d-4e8b-9c3f-1d2e3f4a5b6c",
-    },
-  ],
-] as const)("the %s stack's outputs %j", (stack, overrides) => {
-  it("have exactly the contract's names, nesting, types and secrecy", async () => {
-    const run = await evaluateStack(stack, overrides, {
-      fixtures: { subnets: { "5c0b1f9e-7a2d-4e8b-9c3f-1d2e3f4a5b6c": { cidr: "10.20.0.0/22" } } },
-    });
+// Each stack is evaluated once for two checks: its outputs against the contract, its graph against the
+// policy pack (policy/, unit-tested rule by rule in tests/policy.test.ts).
+describe.each(["dev", "staging", "prod"])("the %s stack, evaluated once", (stack) => {
+  let run: Evaluation;
+  beforeAll(async () => {
+    run = await evaluateStack(stack);
+  });
+
+  it("has exactly the contract's outputs: names, nesting, types and secrecy", () => {
     expect(contractErrors(run, contract)).toEqual([]);
     expect(run.outputs.contractVersion).toBe(OUTPUT_CONTRACT_VERSION);
+  });
+
+  it("passes the policy pack's mandatory policies, which had its resources to check", async () => {
+    expect(await packViolations(run.resources, stack)).toEqual([]);
+    const types = new Set(run.resources.map((r) => r.type));
+    for (const checked of [
+      "openstack:networking/secGroupRule:SecGroupRule",
+      "openstack:compute/instance:Instance",
+      "openstack:compute/serverGroup:ServerGroup",
+      "openstack:identity/applicationCredential:ApplicationCredential",
+      "kubernetes:helm.sh/v3:Release",
+      "kubernetes:security.istio.io/v1:PeerAuthentication",
+      "command:local:Command",
+    ]) {
+      expect(types).toContain(checked);
+    }
+  });
+});
+
+describe.each([
+  [
+    "openstack-only (no cluster, no mesh)",
+    { clusterMode: "openstack-only", keystoneUrl: undefined },
+    [],
+    ["kubeconfig", "injectionLabel", "mesh", "observability"],
+  ],
+  [
+    "existing cluster (no OpenStack resources)",
+    { clusterMode: "existing", existingKubeconfig: "apiVersion: v1\nkind: Config\n", keystoneUrl: undefined },
+    ["existingKubeconfig"],
+    ["network", "apiEndpoint", "nodes"],
+  ],
+] as const)("a dev stack in clusterMode %s", (_mode, overrides, secretKeys, absent) => {
+  it("honours the contract, its absent layers' outputs null, the kubeconfig secret where there is one", async () => {
+    const run = await evaluateStack("dev", overrides, { secretKeys: [...secretKeys] });
+    expect(contractErrors(run, contract)).toEqual([]);
+    const nulls = Object.entries(run.outputs)
+      .filter(([, value]) => value === null)
+      .map(([name]) => name);
+    expect(nulls.sort()).toEqual([...absent].sort());
+    expect(run.secretOutputs.includes("kubeconfig")).toBe(run.outputs.kubeconfig !== null);
+  });
+});
+
+describe("a staging stack on an existing network that accepts anonymous Kiali (allowAnonymousKiali)", () => {
+  const subnetId = "5c0b1f9e-7a2d-4e8b-9c3f-1d2e3f4a5b6c";
+  let run: Evaluation;
+  beforeAll(async () => {
+    run = await evaluateStack(
+      "staging",
+      {
+        networkMode: "existing",
+        existingNetworkId: "1a2b3c4d-5e6f-4a8b-9c0d-1e2f3a4b5c6d",
+        existingSubnetId: subnetId,
+        kialiAuthStrategy: "anonymous",
+        allowAnonymousKiali: true,
+      },
+      { fixtures: { subnets: { [subnetId]: { cidr: "10.30.0.0/22" } } } },
+    );
+  });
+
+  it("still honours the contract (routerId null without a router)", () => {
+    expect(contractErrors(run, contract)).toEqual([]);
+    expect(run.outputs.network).toMatchObject({ routerId: null });
+  });
+
+  it("is accepted by the program's config, and refused by the policy pack unless its team relaxes the policy too", async () => {
+    const violations = await packViolations(run.resources, "staging");
+    expect(violations).toEqual([
+      expect.stringMatching(/^kiali-not-anonymous .*auth\.strategy anonymous in a staging stack/),
+    ]);
   });
 });
 

@@ -1,15 +1,11 @@
 /**
  * The policy pack (policy/), rule by rule: each validateResource/validateStack is called the way the
  * engine calls it, with a fake args object and a reportViolation spy, on resources that must pass
- * and resources that must be refused. Last, the pack runs over every real stack's graph.
+ * and resources that must be refused. (Every real stack's graph is run through the pack in
+ * tests/outputs-contract.test.ts, which evaluates each stack once for both.)
  */
-import type {
-  PolicyResource,
-  ResourceValidationArgs,
-  ResourceValidationPolicy,
-  StackValidationArgs,
-  StackValidationPolicy,
-} from "@pulumi/policy";
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
 import { controlPlaneAntiAffinity, haControlPlane, prodBootFromVolume, workerFloatingIps } from "../policy/compute";
 import { environmentOf, stackOfUrn } from "../policy/environment";
 import { helmReleasePinned, kialiNotAnonymous } from "../policy/helm";
@@ -21,106 +17,8 @@ import {
   applicationCredentialSecret,
   commandCredentialsNotInline,
 } from "../policy/secrets";
-import { fakeId } from "../tools/mocks";
-import { evaluateStack } from "./harness";
-
-interface Context {
-  /** Stack name in the URN (the environment comes from it unless config says otherwise). */
-  readonly stack?: string;
-  readonly config?: Record<string, unknown>;
-  readonly additionalSecretOutputs?: string[];
-  readonly name?: string;
-}
-
-const urnOf = (stack: string, type: string, name: string) => `urn:pulumi:${stack}::istio-openstack::${type}::${name}`;
-
-function notApplicable(reason?: string): never {
-  throw new Error(`not applicable: ${reason}`);
-}
-
-function resourceArgs(type: string, props: Record<string, unknown>, ctx: Context = {}): ResourceValidationArgs {
-  const name = ctx.name ?? "subject";
-  return {
-    type,
-    props,
-    name,
-    urn: urnOf(ctx.stack ?? "prod", type, name),
-    opts: {
-      protect: false,
-      ignoreChanges: [],
-      aliases: [],
-      customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
-      additionalSecretOutputs: ctx.additionalSecretOutputs ?? [],
-    },
-    stackTags: new Map(),
-    isType: () => false,
-    asType: () => undefined,
-    getConfig: <T extends object>() => (ctx.config ?? {}) as T,
-    notApplicable,
-  };
-}
-
-/** Runs a resource policy as the engine would; returns the violations it reported. */
-async function check(
-  policy: ResourceValidationPolicy,
-  type: string,
-  props: Record<string, unknown>,
-  ctx?: Context,
-): Promise<string[]> {
-  const reportViolation = jest.fn<void, [string, string?]>();
-  const validations = ([] as NonNullable<ResourceValidationPolicy["validateResource"]>[]).concat(
-    policy.validateResource ?? [],
-  );
-  for (const validate of validations.flat()) await validate(resourceArgs(type, props, ctx), reportViolation);
-  return reportViolation.mock.calls.map(([message]) => message);
-}
-
-interface FakeResource {
-  readonly type: string;
-  readonly name: string;
-  readonly props: Record<string, unknown>;
-  /** Input name → names of the resources it was computed from. */
-  readonly deps?: Record<string, string[]>;
-}
-
-function stackResources(fakes: readonly FakeResource[], stack: string): PolicyResource[] {
-  const byName = new Map<string, PolicyResource>();
-  const built = fakes.map((fake) => {
-    const resource = {
-      type: fake.type,
-      name: fake.name,
-      urn: urnOf(stack, fake.type, fake.name),
-      props: fake.props,
-      opts: resourceArgs(fake.type, {}).opts,
-      dependencies: [] as PolicyResource[],
-      propertyDependencies: {} as Record<string, PolicyResource[]>,
-      isType: () => false,
-      asType: () => undefined,
-    } as PolicyResource;
-    byName.set(fake.name, resource);
-    return resource;
-  });
-  fakes.forEach((fake, i) => {
-    for (const [input, names] of Object.entries(fake.deps ?? {})) {
-      const deps = names.map((n) => byName.get(n) as PolicyResource);
-      built[i].propertyDependencies[input] = deps;
-      built[i].dependencies.push(...deps);
-    }
-  });
-  return built;
-}
-
-async function checkStack(policy: StackValidationPolicy, fakes: readonly FakeResource[], ctx: Context = {}) {
-  const reportViolation = jest.fn<void, [string, string?]>();
-  const args: StackValidationArgs = {
-    resources: stackResources(fakes, ctx.stack ?? "prod"),
-    stackTags: new Map(),
-    getConfig: <T extends object>() => (ctx.config ?? {}) as T,
-    notApplicable,
-  };
-  await policy.validateStack(args, reportViolation);
-  return reportViolation.mock.calls.map(([message]) => message);
-}
+import { ROOT } from "./harness";
+import { check, checkStack, type FakeResource, urnOf } from "./policy-harness";
 
 describe("the environment a policy sees", () => {
   it("comes from the stack in the URN, or from the pack's config for other stack names", () => {
@@ -128,6 +26,16 @@ describe("the environment a policy sees", () => {
     expect(environmentOf(urnOf("dev", "t", "n"), {})).toBe("dev");
     expect(environmentOf(urnOf("team-a", "t", "n"), {})).toBe("unknown");
     expect(environmentOf(urnOf("team-a", "t", "n"), { environment: "dev" })).toBe("dev");
+  });
+
+  it("policy/config/<env>.json names the environment for exactly the policies that depend on it", () => {
+    const environmentAware = policies.filter((p) => p.configSchema?.properties.environment).map((p) => p.name);
+    for (const environment of ["dev", "staging", "prod"]) {
+      const file = path.join(ROOT, "policy", "config", `${environment}.json`);
+      const config = JSON.parse(readFileSync(file, "utf8")) as Record<string, { environment: string }>;
+      expect(Object.keys(config).sort()).toEqual([...environmentAware].sort());
+      for (const entry of Object.values(config)) expect(entry).toEqual({ environment });
+    }
   });
 
   it("every policy has a unique name and an enforcement level, mandatory ones first", () => {
@@ -462,32 +370,14 @@ describe("nodes", () => {
       metadata: { role: "worker" },
       blockDevices: [{ sourceType: "image", destinationType: "volume", bootIndex: 0, volumeSize: 50 }],
     };
-    expect(await check(prodBootFromVolume, INSTANCE, { imageName: "ubuntu-24.04" }, { stack: "prod" })).toHaveLength(1);
+    const ephemeral = (role: string) => ({ imageName: "ubuntu-24.04", metadata: { role } });
+    expect(await check(prodBootFromVolume, INSTANCE, ephemeral("worker"), { stack: "prod" })).toEqual([
+      "boots from the flavor's ephemeral disk: a hypervisor loss loses the node's disk",
+    ]);
+    expect(await check(prodBootFromVolume, INSTANCE, ephemeral("control-plane"), { stack: "prod" })).toEqual([
+      expect.stringMatching(/loses the node's disk and its etcd member$/),
+    ]);
     expect(await check(prodBootFromVolume, INSTANCE, fromVolume, { stack: "prod" })).toEqual([]);
     expect(await check(prodBootFromVolume, INSTANCE, { imageName: "ubuntu-24.04" }, { stack: "staging" })).toEqual([]);
-  });
-});
-
-describe.each(["dev", "staging", "prod"])("the %s stack passes the pack's mandatory policies", (stack) => {
-  it("no resource or stack violation", async () => {
-    const run = await evaluateStack(stack);
-    const violations: string[] = [];
-    for (const policy of policies.filter((p) => p.enforcementLevel === "mandatory")) {
-      if ("validateStack" in policy) {
-        const fakes = run.resources.map((r) => ({
-          type: r.type,
-          name: r.name,
-          // Mocked ids are deterministic: the id fallback of the joins sees real-looking ids.
-          props: { ...r.inputs, ...(r.custom ? { id: fakeId(r.type, r.name) } : {}) },
-        }));
-        violations.push(...(await checkStack(policy, fakes, { stack })).map((v) => `${policy.name}: ${v}`));
-        continue;
-      }
-      for (const r of run.resources) {
-        const ctx = { stack, name: r.name, additionalSecretOutputs: [...(r.options.additionalSecretOutputs ?? [])] };
-        violations.push(...(await check(policy, r.type, r.inputs, ctx)).map((v) => `${policy.name} ${r.name}: ${v}`));
-      }
-    }
-    expect(violations).toEqual([]);
   });
 });

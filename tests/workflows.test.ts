@@ -5,13 +5,15 @@
  * dev deployed from main and staging/prod promoted through protected environments.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { parse } from "yaml";
 import { ROOT } from "./harness";
 
 const WORKFLOWS = path.join(ROOT, ".github", "workflows");
+/** A GitHub Actions expression, ${{ inner }}. */
+const expression = (inner: string) => ["$", "{{ ", inner, " }}"].join("");
 
 interface Step {
   uses?: string;
@@ -60,11 +62,12 @@ describe("actionlint", () => {
         "    needs: tests-that-do-not-exist",
         "    runs-on: ubuntu-24.04",
         "    steps:",
-        "      - run: echo ${{ matrix.stack }}",
+        `      - run: echo ${expression("matrix.stack")}`,
         "      - run: cp $SOURCE /tmp/out",
       ].join("\n"),
     );
     const result = actionlint("-oneline", broken);
+    rmSync(dir, { recursive: true, force: true });
     expect(result.status).toBe(1);
     expect(result.stdout).toMatch(/tests-that-do-not-exist/);
     expect(result.stdout).toMatch(/property "stack" is not defined/);
@@ -112,7 +115,7 @@ describe("on main", () => {
 
   it("each `pulumi up` runs in the GitHub environment named after its stack, with credentials from secrets", () => {
     const job = up.jobs.up;
-    expect(job.environment).toBe("${{ inputs.stack }}");
+    expect(job.environment).toBe(expression("inputs.stack"));
     const action = (job.steps ?? []).find((s) => s.uses?.startsWith("pulumi/actions@"));
     expect(action?.with).toMatchObject({ command: "up", policyPacks: "policy" });
     const fromSecrets = Object.entries((job as { env?: Record<string, string> }).env ?? {})

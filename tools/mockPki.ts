@@ -5,7 +5,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { createECDH, createHash, createPrivateKey, createPublicKey } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 
@@ -25,7 +25,13 @@ export function deterministicEcKey(
   const ecdh = createECDH("prime256v1");
   ecdh.setPrivateKey(scalar);
   const point = ecdh.getPublicKey();
-  const jwk = { kty: "EC", crv: "P-256", d: b64url(scalar), x: b64url(point.subarray(1, 33)), y: b64url(point.subarray(33, 65)) };
+  const jwk = {
+    kty: "EC",
+    crv: "P-256",
+    d: b64url(scalar),
+    x: b64url(point.subarray(1, 33)),
+    y: b64url(point.subarray(33, 65)),
+  };
   const key = createPrivateKey({ key: jwk, format: "jwk" });
   return {
     // @pulumi/tls returns ECDSA keys as SEC1 ("EC PRIVATE KEY"), like openssl and kubeadm.
@@ -81,7 +87,35 @@ function withTempDir<T>(work: (dir: string) => T): T {
 const openssl = (args: string[]) => execFileSync("openssl", args, { stdio: ["ignore", "pipe", "pipe"] });
 const days = (hours: unknown) => String(Math.max(1, Math.ceil(Number(hours ?? 24) / 24)));
 
+/**
+ * Signing spawns openssl; the same inputs (deterministic keys, same subject) may reuse an earlier
+ * run's certificate from a cache in the temp dir, as a real stack reuses the one in its state.
+ */
+function cachedPem(kind: string, inputs: Record<string, unknown>, make: () => string): string {
+  const dir = path.join(tmpdir(), "istio-openstack-mock-pki");
+  const file = path.join(dir, `${kind}-${createHash("sha256").update(JSON.stringify(inputs)).digest("hex")}.pem`);
+  if (existsSync(file)) return readFileSync(file, "utf8");
+  const pem = make();
+  mkdirSync(dir, { recursive: true });
+  const partial = `${file}.${process.pid}.partial`;
+  writeFileSync(partial, pem);
+  renameSync(partial, file);
+  return pem;
+}
+
 export function selfSignedCert(inputs: Record<string, unknown>): string {
+  return cachedPem("self-signed", inputs, () => signSelf(inputs));
+}
+
+export function certRequest(inputs: Record<string, unknown>): string {
+  return cachedPem("csr", inputs, () => makeRequest(inputs));
+}
+
+export function locallySignedCert(inputs: Record<string, unknown>): string {
+  return cachedPem("signed", inputs, () => signWithCa(inputs));
+}
+
+function signSelf(inputs: Record<string, unknown>): string {
   return withTempDir((dir) => {
     writeFileSync(path.join(dir, "key.pem"), String(inputs.privateKeyPem));
     writeFileSync(
@@ -91,27 +125,77 @@ export function selfSignedCert(inputs: Record<string, unknown>): string {
         ip: (inputs.ipAddresses as string[]) ?? [],
       }),
     );
-    openssl(["req", "-new", "-key", path.join(dir, "key.pem"), "-subj", subjectArg(inputs.subject as Subject), "-out", path.join(dir, "csr.pem")]);
-    openssl(["x509", "-req", "-in", path.join(dir, "csr.pem"), "-signkey", path.join(dir, "key.pem"), "-days", days(inputs.validityPeriodHours), "-extfile", path.join(dir, "ext.cnf"), "-out", path.join(dir, "cert.pem")]);
+    openssl([
+      "req",
+      "-new",
+      "-key",
+      path.join(dir, "key.pem"),
+      "-subj",
+      subjectArg(inputs.subject as Subject),
+      "-out",
+      path.join(dir, "csr.pem"),
+    ]);
+    openssl([
+      "x509",
+      "-req",
+      "-in",
+      path.join(dir, "csr.pem"),
+      "-signkey",
+      path.join(dir, "key.pem"),
+      "-days",
+      days(inputs.validityPeriodHours),
+      "-extfile",
+      path.join(dir, "ext.cnf"),
+      "-out",
+      path.join(dir, "cert.pem"),
+    ]);
     return readFileSync(path.join(dir, "cert.pem"), "utf8");
   });
 }
 
-export function certRequest(inputs: Record<string, unknown>): string {
+function makeRequest(inputs: Record<string, unknown>): string {
   return withTempDir((dir) => {
     writeFileSync(path.join(dir, "key.pem"), String(inputs.privateKeyPem));
-    openssl(["req", "-new", "-key", path.join(dir, "key.pem"), "-subj", subjectArg(inputs.subject as Subject), "-out", path.join(dir, "csr.pem")]);
+    openssl([
+      "req",
+      "-new",
+      "-key",
+      path.join(dir, "key.pem"),
+      "-subj",
+      subjectArg(inputs.subject as Subject),
+      "-out",
+      path.join(dir, "csr.pem"),
+    ]);
     return readFileSync(path.join(dir, "csr.pem"), "utf8");
   });
 }
 
-export function locallySignedCert(inputs: Record<string, unknown>): string {
+function signWithCa(inputs: Record<string, unknown>): string {
   return withTempDir((dir) => {
     writeFileSync(path.join(dir, "csr.pem"), String(inputs.certRequestPem));
     writeFileSync(path.join(dir, "ca.pem"), String(inputs.caCertPem));
     writeFileSync(path.join(dir, "ca-key.pem"), String(inputs.caPrivateKeyPem));
-    writeFileSync(path.join(dir, "ext.cnf"), extensions((inputs.allowedUses as string[]) ?? [], Boolean(inputs.isCaCertificate), { dns: [], ip: [] }));
-    openssl(["x509", "-req", "-in", path.join(dir, "csr.pem"), "-CA", path.join(dir, "ca.pem"), "-CAkey", path.join(dir, "ca-key.pem"), "-CAcreateserial", "-days", days(inputs.validityPeriodHours), "-extfile", path.join(dir, "ext.cnf"), "-out", path.join(dir, "cert.pem")]);
+    writeFileSync(
+      path.join(dir, "ext.cnf"),
+      extensions((inputs.allowedUses as string[]) ?? [], Boolean(inputs.isCaCertificate), { dns: [], ip: [] }),
+    );
+    openssl([
+      "x509",
+      "-req",
+      "-in",
+      path.join(dir, "csr.pem"),
+      "-CA",
+      path.join(dir, "ca.pem"),
+      "-CAkey",
+      path.join(dir, "ca-key.pem"),
+      "-CAcreateserial",
+      "-days",
+      days(inputs.validityPeriodHours),
+      "-extfile",
+      path.join(dir, "ext.cnf"),
+      "-out",
+      path.join(dir, "cert.pem"),
+    ]);
     return readFileSync(path.join(dir, "cert.pem"), "utf8");
   });
 }

@@ -112,9 +112,13 @@ function unwrapSecrets(inputs: State): { plain: State; secretNames: string[] } {
 }
 type StateFn = (name: string, inputs: State, salt: string) => State;
 
-/** What OpenStack would compute for the resource types the program creates. */
-/** A stand-in for Pulumi state: a resource with the same name and inputs keeps its outputs across runs in a process. */
-const stateStore: Map<string, State> = ((globalThis as { __mockStateStore?: Map<string, State> }).__mockStateStore ??= new Map());
+/**
+ * A stand-in for Pulumi state: a resource with the same name and inputs keeps its outputs across
+ * runs in a process (kept on globalThis, so it survives jest's isolated module registries).
+ */
+const globalMockState = globalThis as { __mockStateStore?: Map<string, State> };
+globalMockState.__mockStateStore ??= new Map();
+const stateStore: Map<string, State> = globalMockState.__mockStateStore;
 
 function remembered(type: string, name: string, inputs: State, make: () => State): State {
   const storeKey = `${type}::${name}::${JSON.stringify(inputs)}`;
@@ -140,6 +144,7 @@ function fakeFixedIp(name: string): string {
   return `10.20.${bytes[0] % 4}.${(bytes[1] % 200) + 20}`;
 }
 
+/** What OpenStack (and the tls and random providers) would compute for the resource types the program creates. */
 const computedState: Record<string, StateFn> = {
   "openstack:networking/port:Port": (name) => ({ allFixedIps: [fakeFixedIp(name)] }),
   "openstack:networking/subnet:Subnet": (_name, inputs) => ({ cidr: inputs.cidr }),
@@ -222,9 +227,14 @@ export async function runUnderMocks(program: () => unknown, options: MockRunOpti
   const failures: unknown[] = [];
   const onRejection = (reason: unknown) => failures.push(reason);
   process.on("unhandledRejection", onRejection);
+  // The SDK records a stack trace for every promise it makes (leak debugging); with source maps on,
+  // that dominates an offline evaluation. Errors keep their messages; deep stacks are not needed here.
+  const stackTraceLimit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 1;
   try {
     return await evaluate();
   } finally {
+    Error.stackTraceLimit = stackTraceLimit;
     process.off("unhandledRejection", onRejection);
   }
 
@@ -258,7 +268,9 @@ export async function runUnderMocks(program: () => unknown, options: MockRunOpti
             ...(args.opts.protect ? { protect: true } : {}),
             ...(args.opts.ignoreChanges?.length ? { ignoreChanges: args.opts.ignoreChanges } : {}),
             ...(custom.deleteBeforeReplace ? { deleteBeforeReplace: true } : {}),
-            ...(custom.additionalSecretOutputs?.length ? { additionalSecretOutputs: custom.additionalSecretOutputs } : {}),
+            ...(custom.additionalSecretOutputs?.length
+              ? { additionalSecretOutputs: custom.additionalSecretOutputs }
+              : {}),
           },
         });
         return undefined;

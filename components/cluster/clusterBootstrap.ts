@@ -1,4 +1,4 @@
-import * as openstack from "@pulumi/openstack";
+import type * as openstack from "@pulumi/openstack";
 import * as pulumi from "@pulumi/pulumi";
 import type { NodeSpec } from "../compute/layout";
 import { BOOTSTRAP_DIR, renderUserData, type WriteFile } from "./bootstrap/cloudInit";

@@ -19,6 +19,15 @@ export interface ApiEndpointArgs {
   readonly protect: boolean;
 }
 
+/**
+ * The allow list the way Octavia stores and returns it: unique, in string order (its listener_cidr
+ * table is keyed by (listener, cidr) and read back in key order). Any other order is a perpetual
+ * diff: every preview and refresh would propose to rewrite the listener.
+ */
+export function octaviaCidrOrder(cidrs: readonly string[]): string[] {
+  return [...new Set(cidrs)].sort();
+}
+
 export interface ControlPlaneBackend {
   readonly name: string;
   readonly port: openstack.networking.Port;
@@ -76,7 +85,7 @@ export class ApiEndpoint extends pulumi.ComponentResource {
         loadbalancerId: loadBalancer.id,
         protocol: "TCP",
         protocolPort: API_PORT,
-        allowedCidrs: args.allowedCidrs,
+        allowedCidrs: pulumi.all(args.allowedCidrs).apply(octaviaCidrOrder),
         // kubectl exec/logs/watch streams stay open for long; Octavia's 50 s default would cut them.
         timeoutClientData: 3_600_000,
         timeoutMemberData: 3_600_000,

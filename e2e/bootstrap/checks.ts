@@ -5,7 +5,7 @@
 import { X509Certificate } from "node:crypto";
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
-import { parse as parseYaml, parseAllDocuments, stringify } from "yaml";
+import { parseAllDocuments, parse as parseYaml, stringify } from "yaml";
 import { nthAddress, parseCidr } from "../../stacks/cidr";
 
 export interface CloudConfigFile {
@@ -98,7 +98,8 @@ export function redirectKubeconfig(kubeconfig: string, server: string, tlsServer
 
 export function kubeconfigServer(kubeconfig: string): string {
   const config = parseYaml(kubeconfig) as Kubeconfig;
-  if (config.clusters.length !== 1) throw new Error(`expected one cluster in the kubeconfig, got ${config.clusters.length}`);
+  if (config.clusters.length !== 1)
+    throw new Error(`expected one cluster in the kubeconfig, got ${config.clusters.length}`);
   return String(config.clusters[0].cluster.server);
 }
 

@@ -32,7 +32,7 @@ export interface EvaluatedStack {
   readonly kubeconfigIsSecret: boolean;
   /** The readiness gate's command.local.Command inputs, as the engine would receive them. */
   readonly readinessGate: { create: string; interpreter: string[]; environment: Record<string, string> };
-  /** Public key PEM of the cluster CA's private key resource (to prove it is not name-derived). */
+  /** Logical name of the cluster CA's tls.PrivateKey (to prove its key is not the name-derived one). */
   readonly clusterCaKeyResource: string;
   readonly nodes: readonly EvaluatedNode[];
   readonly evaluationMs: number;

@@ -12,21 +12,24 @@
  * negative cases show the checks can fail. Every server is stopped, also on failure or Ctrl-C.
  *
  * Binaries come from e2e/kubernetes/toolchain.sh (cached under $E2E_CACHE_DIR, default
- * ~/.cache/istio-openstack-e2e; a cold build takes about 10 minutes on 2 cores). Prints a timing
+ * ~/.cache/istio-openstack-e2e; a cold build takes 10-18 minutes on 2 cores). Prints a timing
  * table and writes it to e2e/.work/bootstrap-timings.json. Scratch files (they hold private keys)
- * are removed after a passing stack, kept under e2e/.work/bootstrap/<stack>/ after a failing one.
+ * are removed after a passing stack, kept under e2e/.work/bootstrap/run-<pid>/<stack>/ after a
+ * failing one (until the next run).
  */
-import { execFile, spawn, spawnSync } from "node:child_process";
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { execFile, spawn } from "node:child_process";
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import * as path from "node:path";
 import type { EvaluatedStack } from "./evaluate";
-import { run } from "./proc";
-import { type StackProof as Proof, type StackReport, StackProof } from "./stack";
+import { run, stopRunningTools, toolsEnded } from "./proc";
+import { type StackProof as Proof, StackProof, type StackReport } from "./stack";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const WORK = path.join(ROOT, "e2e", ".work");
-const SCRATCH = path.join(WORK, "bootstrap");
+/** Scratch of this run; a run per process, so two runs in one checkout do not meet. */
+const SCRATCH_ROOT = path.join(WORK, "bootstrap");
+const SCRATCH = path.join(SCRATCH_ROOT, `run-${process.pid}`);
 const TIMINGS = path.join(WORK, "bootstrap-timings.json");
 const APISERVER_SH = path.join(ROOT, "e2e", "kubernetes", "apiserver.sh");
 const TOOLCHAIN_SH = path.join(ROOT, "e2e", "kubernetes", "toolchain.sh");
@@ -69,7 +72,8 @@ function evaluate(stack: string): Promise<EvaluatedStack> {
  */
 function toolchain(): Promise<{ binDir: string; report: string }> {
   const given = process.env.E2E_KUBERNETES_BIN_DIR;
-  if (given) return Promise.resolve({ binDir: given, report: `E2E_KUBERNETES_BIN_DIR=${given} (toolchain.sh not run)` });
+  if (given)
+    return Promise.resolve({ binDir: given, report: `E2E_KUBERNETES_BIN_DIR=${given} (toolchain.sh not run)` });
   return new Promise((resolve, reject) => {
     const child = spawn(TOOLCHAIN_SH, [], { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] });
     let stdout = "";
@@ -80,8 +84,14 @@ function toolchain(): Promise<{ binDir: string; report: string }> {
     child.on("close", (code, signal) => {
       clearTimeout(timer);
       const lines = stdout.trim().split("\n");
-      if (code === 0 && lines.length > 0) resolve({ binDir: lines[lines.length - 1], report: lines.slice(0, -1).join("\n") });
-      else reject(new Error(`${TOOLCHAIN_SH} failed (${signal ? `killed by ${signal}` : `exit ${code}`}); its output is above\n${stdout}`));
+      if (code === 0 && lines.length > 0)
+        resolve({ binDir: lines[lines.length - 1], report: lines.slice(0, -1).join("\n") });
+      else
+        reject(
+          new Error(
+            `${TOOLCHAIN_SH} failed (${signal ? `killed by ${signal}` : `exit ${code}`}); its output is above\n${stdout}`,
+          ),
+        );
     });
   });
 }
@@ -92,7 +102,9 @@ function freePort(): Promise<number> {
     server.once("error", reject);
     server.listen(0, "127.0.0.1", () => {
       const address = server.address();
-      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
+      server.close(() =>
+        typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port")),
+      );
     });
   });
 }
@@ -100,7 +112,7 @@ function freePort(): Promise<number> {
 function table(reports: readonly StackReport[], toolchainMs: number, totalMs: number): string {
   const steps = [...new Set(reports.flatMap((r) => r.steps.map((s) => s.step)))];
   const width = Math.max(...steps.map((s) => s.length), 24);
-  const cell = (text: string) => text.padStart(10);
+  const cell = (text: string) => text.padStart(12);
   const lines = [
     `${"step".padEnd(width)}${reports.map((r) => cell(r.stack)).join("")}`,
     ...steps.map(
@@ -112,17 +124,48 @@ function table(reports: readonly StackReport[], toolchainMs: number, totalMs: nu
           })
           .join("")}`,
     ),
-    `${"stack total".padEnd(width)}${reports.map((r) => cell(`${seconds(r.totalMs + (r.steps[0]?.ms ?? 0))}${r.ok ? "" : " FAIL"}`)).join("")}`,
+    `${"stack total (with evaluate)".padEnd(width)}${reports.map((r) => cell(`${seconds(r.totalMs + (r.steps[0]?.ms ?? 0))}${r.ok ? "" : " FAIL"}`)).join("")}`,
     "",
     `toolchain (toolchain.sh): ${seconds(toolchainMs)}; whole run: ${seconds(totalMs)}`,
   ];
   return lines.join("\n");
 }
 
+/** Removes the scratch dirs of earlier runs whose process is gone (kept failures included). */
+function removeStaleScratch(): void {
+  const alive = (pid: number) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  for (const entry of existsSync(SCRATCH_ROOT) ? readdirSync(SCRATCH_ROOT) : []) {
+    const pid = /^run-(\d+)$/.exec(entry)?.[1];
+    if (!pid || !alive(Number(pid))) rmSync(path.join(SCRATCH_ROOT, entry), { recursive: true, force: true });
+  }
+}
+
 async function main(): Promise<number> {
   const started = process.hrtime.bigint();
   const { stacks, keep } = parseArgs(process.argv.slice(2));
-  rmSync(SCRATCH, { recursive: true, force: true });
+  let current: Proof | undefined;
+  // Like a shell trap: end the running tool, stop the servers by pid, then exit 128 + signal.
+  let interrupted = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (interrupted) return;
+    interrupted = true;
+    process.stderr.write(`[e2e:bootstrap] ${signal}: stopping the running tool and the servers\n`);
+    const proof = current;
+    stopRunningTools();
+    void toolsEnded(10_000)
+      .then(() => proof?.stopServer())
+      .finally(() => process.exit(signal === "SIGINT" ? 130 : 143));
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  removeStaleScratch();
   mkdirSync(SCRATCH, { recursive: true });
 
   log(`stacks: ${stacks.join(", ")}; evaluating them (fresh keys) while toolchain.sh makes sure the binaries exist`);
@@ -133,40 +176,42 @@ async function main(): Promise<number> {
   ]);
   log(`toolchain ready in ${seconds(tools.ms)}: ${tools.binDir}`);
   for (const line of tools.report.split("\n")) log(`  ${line}`);
+  const binaryVersion = (await run(path.join(tools.binDir, "kubeadm"), ["version", "-o", "short"])).stdout.trim();
+  const pinned = `v${evaluations[0]?.kubernetesVersion}`;
+  if (binaryVersion !== pinned) log(`WARNING: kubeadm is ${binaryVersion}, the stacks pin ${pinned}`);
   const kubectl = process.env.KUBECTL ?? "kubectl";
-  log(`kubectl: ${run(kubectl, ["version", "--client", "-o", "json"]).stdout.match(/"gitVersion":\s*"([^"]+)"/)?.[1]}`);
-
-  let current: Proof | undefined;
-  const onSignal = (signal: NodeJS.Signals) => {
-    const state = current?.serverState;
-    if (state) spawnSync(APISERVER_SH, ["stop", state], { stdio: "inherit", timeout: 60_000 });
-    process.stderr.write(`[e2e:bootstrap] interrupted by ${signal}${state ? "; servers stopped" : ""}\n`);
-    process.exit(signal === "SIGINT" ? 130 : 143);
-  };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
+  log(
+    `kubectl: ${(await run(kubectl, ["version", "--client", "-o", "json"])).stdout.match(/"gitVersion":\s*"([^"]+)"/)?.[1]}`,
+  );
 
   const reports: StackReport[] = [];
   for (const ev of evaluations) {
     log(`--- stack ${ev.stack}: endpoint ${ev.floatingIp}${ev.vip ? `, VIP ${ev.vip}` : ""}, ${ev.nodes.length} nodes`);
-    current = new StackProof(ev, { binDir: tools.binDir, apiserverSh: APISERVER_SH, kubectl }, SCRATCH, await freePort(), (line) =>
-      log(`[${ev.stack}] ${line}`),
+    current = new StackProof(
+      ev,
+      { binDir: tools.binDir, apiserverSh: APISERVER_SH, kubectl },
+      SCRATCH,
+      await freePort(),
+      (line) => log(`[${ev.stack}] ${line}`),
     );
-    const report = current.run();
+    const report = await current.run();
     current = undefined;
+    if (interrupted) return new Promise<number>(() => {}); // the signal handler exits
     reports.push(report);
     if (report.ok && !keep) rmSync(report.scratch, { recursive: true, force: true });
-    if (!report.ok) log(`[${ev.stack}] FAILED (scratch kept: ${path.relative(ROOT, report.scratch)}):\n${report.error}`);
+    if (!report.ok)
+      log(`[${ev.stack}] FAILED (scratch kept: ${path.relative(ROOT, report.scratch)}); the tool's output is below`);
   }
 
   const totalMs = since(started);
-  process.stdout.write(`\nTimings (Kubernetes binaries of ${evaluations[0]?.kubernetesVersion}):\n${table(reports, tools.ms, totalMs)}\n`);
+  process.stdout.write(`\nTimings (seconds; kubeadm ${binaryVersion}):\n${table(reports, tools.ms, totalMs)}\n`);
   writeFileSync(
     TIMINGS,
     `${JSON.stringify(
       {
         finishedAt: new Date().toISOString(),
         kubernetesVersion: evaluations[0]?.kubernetesVersion,
+        kubeadmVersion: binaryVersion,
         toolchainMs: tools.ms,
         totalMs,
         stacks: reports.map(({ scratch: _scratch, ...r }) => r),
@@ -177,6 +222,7 @@ async function main(): Promise<number> {
   );
   log(`timings written to ${path.relative(ROOT, TIMINGS)}`);
   const failed = reports.filter((r) => !r.ok);
+  if (failed.length === 0 && !keep) rmSync(SCRATCH, { recursive: true, force: true });
   if (failed.length) {
     process.stderr.write(`\n[e2e:bootstrap] FAILED: ${failed.map((r) => r.stack).join(", ")}\n`);
     for (const r of failed) process.stderr.write(`\n[${r.stack}] ${r.error}\n`);
@@ -189,7 +235,9 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (error: unknown) => {
-    process.stderr.write(`[e2e:bootstrap] FAILED: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.stderr.write(
+      `[e2e:bootstrap] FAILED: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
     process.exit(1);
   },
 );

@@ -2,7 +2,7 @@
 // deploys Istio's sleep and httpbin samples into an injected namespace, splits httpbin's traffic
 // between v1 and v2 behind a circuit breaker, and checks that the sidecars are really there.
 import * as k8s from "@pulumi/kubernetes";
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
 import { sidecarCheck } from "./src/check";
 import { loadConsumerConfig } from "./src/config";
 import { readPlatform } from "./src/platform";

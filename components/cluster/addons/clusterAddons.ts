@@ -59,7 +59,9 @@ export class ClusterAddons extends pulumi.ComponentResource {
       "openstack-cloud-controller-manager",
       clusterCharts.openstackCloudControllerManager,
       "kube-system",
-      pulumi.secret(pulumi.output(args.cloud).apply((cloud) => occmValues({ ...cloud, clusterName: args.clusterName }))),
+      pulumi.secret(
+        pulumi.output(args.cloud).apply((cloud) => occmValues({ ...cloud, clusterName: args.clusterName })),
+      ),
       [calico],
     );
     const cinder = release(

@@ -41,7 +41,9 @@ export function tigeraOperatorValues(input: CalicoInput): TigeraOperatorValues {
         // VXLAN everywhere: Neutron's port security would drop unencapsulated pod addresses.
         bgp: "Disabled",
         mtu: input.networkMtu - VXLAN_OVERHEAD,
-        ipPools: [{ cidr: input.podCidr, encapsulation: "VXLAN", natOutgoing: "Enabled", nodeSelector: "all()", blockSize: 26 }],
+        ipPools: [
+          { cidr: input.podCidr, encapsulation: "VXLAN", natOutgoing: "Enabled", nodeSelector: "all()", blockSize: 26 },
+        ],
       },
     },
     apiServer: { enabled: false },

@@ -57,7 +57,7 @@ NETWORK_QUOTAS = dict(network=50, subnet=50, port=500, router=20, floatingip=50,
 
 
 def connect(cloud: str) -> openstack.connection.Connection:
-    return openstack.connect(cloud=cloud)
+    return openstack.connect(cloud=cloud, api_timeout=60)
 
 
 def step(message: str) -> None:

@@ -42,7 +42,7 @@ def main() -> int:
     args = parser.parse_args()
 
     try:
-        conn = openstack.connect(cloud=args.cloud)
+        conn = openstack.connect(cloud=args.cloud, api_timeout=60)
         project_id = conn.current_project_id
         user_id = conn.current_user_id
     except (sdk_exc.SDKException, OSError) as error:
@@ -74,8 +74,9 @@ def main() -> int:
                             for p in net.ports(project_id=project_id)
                             if p.network_id not in external_ids])
     check("routers", lambda: [label(r, "id") for r in net.routers(project_id=project_id)])
-    check("floating IPs", lambda: [f"{f.floating_ip_address} ({f.id})"
-                                   for f in net.ips(project_id=project_id)])
+    check("floating IPs", lambda: [
+        f"{f.floating_ip_address} ({f.id}{', ' + f.description if f.description else ''})"
+        for f in net.ips(project_id=project_id)])
 
     groups = list(net.security_groups(project_id=project_id))
     default_ids = {g.id for g in groups if g.name == "default"}

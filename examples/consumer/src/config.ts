@@ -27,7 +27,11 @@ export interface RawConsumerConfig {
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const DURATION = /^\d+(\.\d+)?(ms|s|m|h)$/;
 
-const isPercent = (n: unknown): n is number => typeof n === "number" && n >= 0 && n <= 100;
+/** `pulumi config set --path` may store numbers as strings. */
+const numeric = (v: unknown): unknown =>
+  typeof v === "string" && v.trim() !== "" && !Number.isNaN(Number(v)) ? Number(v) : v;
+const isPercent = (n: unknown): n is number =>
+  typeof numeric(n) === "number" && (numeric(n) as number) >= 0 && (numeric(n) as number) <= 100;
 
 function parseFault(raw: unknown, problems: string[]): FaultInjection | undefined {
   if (raw === undefined) return undefined;
@@ -45,7 +49,7 @@ function parseFault(raw: unknown, problems: string[]): FaultInjection | undefine
     fault.delay = { percent: Number(delay.percent), fixedDelay };
   }
   if (abort !== undefined) {
-    const status = abort.httpStatus ?? 503;
+    const status = numeric(abort.httpStatus ?? 503);
     if (!isPercent(abort.percent)) problems.push("faultInjection.abort.percent: expected 0-100");
     if (!Number.isInteger(status) || (status as number) < 200 || (status as number) > 599) {
       problems.push("faultInjection.abort.httpStatus: expected an HTTP status 200-599");

@@ -1,0 +1,90 @@
+/** The pure helpers of the real-binary bootstrap ring (e2e/bootstrap/checks.ts): they decide pass or fail there. */
+import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { parse as parseYaml } from "yaml";
+import { renderKubeconfig } from "../components/cluster/kubeconfig";
+import {
+  discoveryHashIn,
+  firstServiceIp,
+  kubeadmDocuments,
+  layOut,
+  missingApiServerSans,
+  redirectKubeconfig,
+  withCertificatesDir,
+} from "../e2e/bootstrap/checks";
+import { deterministicEcKey, selfSignedCert } from "../tools/mockPki";
+
+describe("e2e bootstrap checks", () => {
+  it("finds the kubernetes Service IP of a service CIDR", () => {
+    expect(firstServiceIp("10.96.0.0/12")).toBe("10.96.0.1");
+    expect(firstServiceIp("172.30.0.0/16")).toBe("172.30.0.1");
+  });
+
+  it("reports each missing API server SAN with what the certificate has", () => {
+    const key = deterministicEcKey("sans-test");
+    const cert = selfSignedCert({
+      privateKeyPem: key.privateKeyPem,
+      subject: { commonName: "kube-apiserver" },
+      allowedUses: ["digital_signature", "server_auth"],
+      dnsNames: ["kubernetes"],
+      ipAddresses: ["10.96.0.1", "198.51.100.7"],
+    });
+    expect(missingApiServerSans(cert, [{ address: "198.51.100.7", why: "endpoint" }])).toEqual([]);
+    expect(missingApiServerSans(cert, [{ address: "10.20.1.5", why: "the Octavia VIP" }])).toEqual([
+      "the API server certificate lacks the IP SAN 10.20.1.5 (the Octavia VIP); it has IP 10.96.0.1, 198.51.100.7 and DNS kubernetes",
+    ]);
+  });
+
+  it("points certificatesDir into the scratch dir and keeps every document", () => {
+    const config =
+      "apiVersion: a\nkind: InitConfiguration\n---\napiVersion: a\nkind: ClusterConfiguration\nclusterName: c\n";
+    const documents = kubeadmDocuments(withCertificatesDir(config, "/scratch/pki"));
+    expect(documents).toEqual([
+      { apiVersion: "a", kind: "InitConfiguration" },
+      { apiVersion: "a", kind: "ClusterConfiguration", clusterName: "c", certificatesDir: "/scratch/pki" },
+    ]);
+    expect(() => withCertificatesDir("kind: InitConfiguration\n", "/x")).toThrow(/no ClusterConfiguration/);
+  });
+
+  it("reads kubeadm's discovery hash from a join command", () => {
+    const hash = `sha256:${"ab".repeat(32)}`;
+    expect(discoveryHashIn(`kubeadm join 1.2.3.4:6443 --token a.b --discovery-token-ca-cert-hash ${hash} \n`)).toBe(
+      hash,
+    );
+    expect(discoveryHashIn("kubeadm join 1.2.3.4:6443 --token a.b")).toBeUndefined();
+  });
+
+  it("redirects a kubeconfig to loopback while keeping the name its certificate is verified for", () => {
+    const kubeconfig = renderKubeconfig({
+      clusterName: "c",
+      server: "198.51.100.7",
+      caCertPem: "ca",
+      clientCertPem: "cert",
+      clientKeyPem: "key",
+    });
+    const redirected = parseYaml(redirectKubeconfig(kubeconfig, "https://127.0.0.1:1234", "198.51.100.7")) as {
+      clusters: { cluster: Record<string, string> }[];
+    };
+    expect(redirected.clusters[0].cluster).toEqual({
+      server: "https://127.0.0.1:1234",
+      "tls-server-name": "198.51.100.7",
+      "certificate-authority-data": Buffer.from("ca").toString("base64"),
+    });
+  });
+
+  it("lays write_files out under a root with their modes, as cloud-init writes them", () => {
+    const root = mkdtempSync(path.join(tmpdir(), "layout-"));
+    const placed = layOut(root, [
+      { path: "/etc/kubernetes/pki/ca.key", content: "secret", permissions: "0600" },
+      { path: "/usr/local/sbin/x.sh", content: "#!/bin/sh\n", permissions: "0755" },
+    ]);
+    const key = placed.get("/etc/kubernetes/pki/ca.key") ?? "";
+    expect(key).toBe(path.join(root, "etc/kubernetes/pki/ca.key"));
+    expect(readFileSync(key, "utf8")).toBe("secret");
+    expect(statSync(key).mode & 0o777).toBe(0o600);
+    expect(statSync(placed.get("/usr/local/sbin/x.sh") ?? "").mode & 0o777).toBe(0o755);
+    expect(() => layOut(root, [{ path: "relative", content: "", permissions: "0644" }])).toThrow(/not absolute/);
+    rmSync(root, { recursive: true, force: true });
+  });
+});
