@@ -3,7 +3,7 @@
  * the `openstack` CLI for what a user would do by hand (the bring-your-own network), the control
  * plane's leftovers listing, and the service logs to show when something fails.
  */
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { attempt, run, tail } from "./proc";
 
@@ -141,22 +141,28 @@ export class Cloud {
   }
 
   /** The tails of the service logs that matter for a failure (all of them when nothing points anywhere). */
-  serviceLogTails(failure: string, lines = 25): string {
+  serviceLogTails(failure: string, lines = 15): string {
     const dir = this.options.localStateDir ? path.join(this.options.localStateDir, "log") : undefined;
     if (!dir || !existsSync(dir)) return "(no local OpenStack logs: a remote cloud)";
     const wanted: string[] = [];
-    if (/loadbalancer|octavia|listener|pool|member|monitor/i.test(failure)) wanted.push("octavia");
-    if (/compute|instance|server|nova|flavor|image/i.test(failure)) wanted.push("nova", "placement", "glance");
-    if (/network|subnet|router|port|floating|secgroup|security|neutron/i.test(failure)) wanted.push("neutron");
+    if (/loadbalancer|octavia|listener|pool|member|monitor/i.test(failure))
+      wanted.push("octavia-api", "octavia-worker");
+    if (/compute|instance|server|nova|flavor|image/i.test(failure)) {
+      wanted.push("nova-api", "nova-conductor", "nova-scheduler", "nova-compute", "glance");
+    }
+    if (/network|subnet|router|port|floating|secgroup|security|neutron/i.test(failure)) wanted.push("neutron-server");
     if (/identity|credential|keystone|auth|token/i.test(failure)) wanted.push("keystone");
     // Nothing points anywhere: the API front doors and the workers that do the work.
     if (wanted.length === 0) wanted.push("keystone", "neutron-server", "nova-api", "nova-compute", "octavia-worker");
-    const files = readdirSync(dir).filter((f) => f.endsWith(".log"));
-    const chosen = files.filter((f) => wanted.some((w) => f.startsWith(w)));
+    const chosen = wanted.map((w) => `${w}.log`).filter((f) => existsSync(path.join(dir, f)));
     return chosen
       .map((f) => {
         const text = readFileSync(path.join(dir, f), "utf8");
-        return `--- last ${lines} lines of ${path.join(dir, f)} ---\n${tail(text, lines)}`;
+        // The errors say more than the request log around them; without errors, the plain tail.
+        const errors = text.split("\n").filter((line) => / (ERROR|CRITICAL) |Traceback/.test(line));
+        return errors.length
+          ? `--- last ${Math.min(lines, errors.length)} error lines of ${path.join(dir, f)} ---\n${errors.slice(-lines).join("\n")}`
+          : `--- last ${lines} lines of ${path.join(dir, f)} ---\n${tail(text, lines)}`;
       })
       .join("\n");
   }

@@ -55,11 +55,11 @@ export function tail(text: string, lines = 40): string {
   return (all.length > lines ? [`... (${all.length - lines} lines above)`, ...all.slice(-lines)] : all).join("\n");
 }
 
-export function describeFailure(result: RunResult, lines = 40): string {
+export function describeFailure(result: RunResult, lines = 40, options: { stdout?: boolean } = {}): string {
   const why = result.timedOut ? "timed out" : `exit status ${result.status}`;
   return [
     `${result.commandLine}: ${why} after ${result.seconds.toFixed(0)} s (full output: ${result.logFile})`,
-    ...(result.stdout.trim() ? ["--- stdout (tail) ---", tail(result.stdout, lines)] : []),
+    ...(result.stdout.trim() && options.stdout !== false ? ["--- stdout (tail) ---", tail(result.stdout, lines)] : []),
     ...(result.stderr.trim() ? ["--- stderr (tail) ---", tail(result.stderr, lines)] : []),
   ].join("\n");
 }

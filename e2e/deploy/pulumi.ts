@@ -159,8 +159,15 @@ export class PulumiProject {
     const changeSummary = (document?.changeSummary as Record<string, number> | undefined) ?? {};
     if (result.status !== 0) {
       const changed = steps.filter((s) => s.op !== "same");
+      const diagnostics = ((document?.diagnostics as Json[] | undefined) ?? [])
+        .filter((d) => d.severity === "error")
+        .map((d) =>
+          String(d.message ?? "")
+            .replace(/\s+/g, " ")
+            .trim(),
+        );
       throw new CommandError(
-        `${describeFailure(result)}${changed.length ? `\nproposed: ${changed.map((s) => `${s.op} ${s.type} ${s.name}`).join("; ")}` : ""}`,
+        `${describeFailure(result, 40, { stdout: !document })}${diagnostics.length ? `\nengine errors:\n  ${diagnostics.join("\n  ")}` : ""}${changed.length ? `\nproposed: ${changed.map((s) => `${s.op} ${s.type} ${s.name}`).join("; ")}` : ""}`,
         result,
       );
     }
@@ -187,11 +194,15 @@ export class PulumiProject {
       const summary = event.summaryEvent as { resourceChanges?: Record<string, number> } | undefined;
       if (summary?.resourceChanges) changeSummary = summary.resourceChanges;
       const diagnostic = event.diagnosticEvent as { severity?: string; message?: string; urn?: string } | undefined;
-      if (diagnostic?.severity === "error") errors.push(`${diagnostic.urn ?? ""} ${diagnostic.message ?? ""}`.trim());
+      if (diagnostic?.severity === "error") {
+        const where = diagnostic.urn ? `${stepOf("", diagnostic.urn).type} ${stepOf("", diagnostic.urn).name}: ` : "";
+        const text = `${where}${(diagnostic.message ?? "").replace(/\s+/g, " ").trim()}`;
+        if (!errors.includes(text)) errors.push(text);
+      }
     }
     if (result.status !== 0) {
       throw new CommandError(
-        `${describeFailure(result)}${errors.length ? `\nengine errors:\n  ${errors.join("\n  ")}` : ""}`,
+        `${describeFailure(result, 40, { stdout: false })}${errors.length ? `\nengine errors:\n  ${errors.join("\n  ")}` : ""}`,
         result,
       );
     }

@@ -17,9 +17,18 @@ import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { Bench, log } from "./bench";
 import { Cloud } from "./cloud";
-import { allowCommandsAgain, attempt, interruptRunning, run, setLogDir, tail } from "./proc";
+import { allowCommandsAgain, attempt, CommandError, interruptRunning, run, setLogDir, tail } from "./proc";
 import { PulumiProject } from "./pulumi";
-import { bringYourOwnNetwork, type Context, cleanUp, deployMain, destroyMain, names, type Settings } from "./scenario";
+import {
+  AssertionError,
+  bringYourOwnNetwork,
+  type Context,
+  cleanUp,
+  deployMain,
+  destroyMain,
+  names,
+  type Settings,
+} from "./scenario";
 
 const repoRoot = path.resolve(__dirname, "../..");
 const stateRoot = path.resolve(process.env.E2E_STATE_DIR ?? path.join(repoRoot, ".e2e"));
@@ -162,7 +171,8 @@ async function main(): Promise<number> {
     const baseline = await bench.time("clean slate (previous runs, baseline)", async () => {
       const problems = await cleanUp(ctx);
       if (problems.length) throw new Error(`could not clean up a previous run:\n  ${problems.join("\n  ")}`);
-      const snap = await cloud.snapshot([`${names(settings).main}-`, `${names(settings).byo}-`]);
+      const { main, byo, premade } = names(settings);
+      const snap = await cloud.snapshot([`${main}-`, `${byo}-`, `${premade}-`]);
       const left = Object.entries(snap).filter(([k, v]) => k !== "project_id" && Array.isArray(v) && v.length > 0);
       if (left.length) {
         throw new Error(
@@ -184,8 +194,9 @@ async function main(): Promise<number> {
   if (failure !== undefined) {
     const message = failure instanceof Error ? failure.message : String(failure);
     process.stderr.write(`\n[e2e:openstack] FAILED: ${message}\n`);
-    if (failure instanceof Error && !(failure.constructor.name === "AssertionError") && failure.stack) {
-      process.stderr.write(`${failure.stack.split("\n").slice(1, 6).join("\n")}\n`);
+    if (failure instanceof Error && !(failure instanceof AssertionError) && !(failure instanceof CommandError)) {
+      const frames = (failure.stack ?? "").split("\n").filter((line) => /^\s+at /.test(line));
+      process.stderr.write(`${frames.slice(0, 5).join("\n")}\n`);
     }
     if (context) {
       process.stderr.write(`\n${context.cloud.serviceLogTails(message)}\n`);

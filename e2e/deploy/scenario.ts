@@ -65,7 +65,8 @@ function assertEqual<T>(actual: T, expected: T, what: string): void {
 export const names = (settings: Settings) => ({
   main: `${settings.prefix}-main`,
   byo: `${settings.prefix}-byo`,
-  premade: `${settings.prefix}-byo-premade`,
+  // Not under the BYO cluster's prefix: the pre-made network is the user's, not the stack's.
+  premade: `${settings.prefix}-premade`,
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -391,6 +392,8 @@ export async function deployMain(ctx: Context): Promise<void> {
     assert(after[newNode], `no server ${newNode}`);
     const { [newNode]: _new, ...kept } = after;
     assertEqual(kept, before, "ids of the servers that existed before the scale (API)");
+    // Neither the template change nor the scale leaves a diff behind.
+    assertNoChanges(await pulumi.preview(MAIN_STACK, { expectNoChanges: true }), "preview after the scale");
   });
 }
 
@@ -539,7 +542,8 @@ export async function destroyMain(ctx: Context, baseline: string[] | undefined):
         [],
         `of the ${ids.length} resources the stack had, the APIs still return`,
       );
-      const snap = await cloud.snapshot([`${names(settings).main}-`, `${names(settings).byo}-`]);
+      const { main, byo, premade } = names(settings);
+      const snap = await cloud.snapshot([`${main}-`, `${byo}-`, `${premade}-`]);
       assertEqual(snapshotSummary(snap), "", "resources named after the e2e clusters");
       if (baseline) {
         const left = await cloud.leftovers();
