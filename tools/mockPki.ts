@@ -115,87 +115,41 @@ export function locallySignedCert(inputs: Record<string, unknown>): string {
   return cachedPem("signed", inputs, () => signWithCa(inputs));
 }
 
-function signSelf(inputs: Record<string, unknown>): string {
-  return withTempDir((dir) => {
-    writeFileSync(path.join(dir, "key.pem"), String(inputs.privateKeyPem));
-    writeFileSync(
-      path.join(dir, "ext.cnf"),
-      extensions((inputs.allowedUses as string[]) ?? [], Boolean(inputs.isCaCertificate), {
-        dns: (inputs.dnsNames as string[]) ?? [],
-        ip: (inputs.ipAddresses as string[]) ?? [],
-      }),
-    );
-    openssl([
-      "req",
-      "-new",
-      "-key",
-      path.join(dir, "key.pem"),
-      "-subj",
-      subjectArg(inputs.subject as Subject),
-      "-out",
-      path.join(dir, "csr.pem"),
-    ]);
-    openssl([
-      "x509",
-      "-req",
-      "-in",
-      path.join(dir, "csr.pem"),
-      "-signkey",
-      path.join(dir, "key.pem"),
-      "-days",
-      days(inputs.validityPeriodHours),
-      "-extfile",
-      path.join(dir, "ext.cnf"),
-      "-out",
-      path.join(dir, "cert.pem"),
-    ]);
-    return readFileSync(path.join(dir, "cert.pem"), "utf8");
-  });
-}
-
 function makeRequest(inputs: Record<string, unknown>): string {
   return withTempDir((dir) => {
     writeFileSync(path.join(dir, "key.pem"), String(inputs.privateKeyPem));
-    openssl([
-      "req",
-      "-new",
-      "-key",
-      path.join(dir, "key.pem"),
-      "-subj",
-      subjectArg(inputs.subject as Subject),
-      "-out",
-      path.join(dir, "csr.pem"),
-    ]);
+    const subject = subjectArg(inputs.subject as Subject);
+    openssl(["req", "-new", "-key", path.join(dir, "key.pem"), "-subj", subject, "-out", path.join(dir, "csr.pem")]);
     return readFileSync(path.join(dir, "csr.pem"), "utf8");
   });
 }
 
-function signWithCa(inputs: Record<string, unknown>): string {
+/** `openssl x509 -req` on a request, signed by the files `signer` writes into the scratch dir and names. */
+function signRequest(requestPem: string, inputs: Record<string, unknown>, signer: (dir: string) => string[]): string {
   return withTempDir((dir) => {
-    writeFileSync(path.join(dir, "csr.pem"), String(inputs.certRequestPem));
+    writeFileSync(path.join(dir, "csr.pem"), requestPem);
+    const sans = { dns: (inputs.dnsNames as string[]) ?? [], ip: (inputs.ipAddresses as string[]) ?? [] };
+    const uses = (inputs.allowedUses as string[]) ?? [];
+    writeFileSync(path.join(dir, "ext.cnf"), extensions(uses, Boolean(inputs.isCaCertificate), sans));
+    const out = path.join(dir, "cert.pem");
+    const validity = ["-days", days(inputs.validityPeriodHours)];
+    const common = ["-in", path.join(dir, "csr.pem"), ...validity, "-extfile", path.join(dir, "ext.cnf"), "-out", out];
+    openssl(["x509", "-req", ...common, ...signer(dir)]);
+    return readFileSync(out, "utf8");
+  });
+}
+
+function signSelf(inputs: Record<string, unknown>): string {
+  return signRequest(makeRequest(inputs), inputs, (dir) => {
+    writeFileSync(path.join(dir, "key.pem"), String(inputs.privateKeyPem));
+    return ["-signkey", path.join(dir, "key.pem")];
+  });
+}
+
+function signWithCa(inputs: Record<string, unknown>): string {
+  return signRequest(String(inputs.certRequestPem), inputs, (dir) => {
     writeFileSync(path.join(dir, "ca.pem"), String(inputs.caCertPem));
     writeFileSync(path.join(dir, "ca-key.pem"), String(inputs.caPrivateKeyPem));
-    writeFileSync(
-      path.join(dir, "ext.cnf"),
-      extensions((inputs.allowedUses as string[]) ?? [], Boolean(inputs.isCaCertificate), { dns: [], ip: [] }),
-    );
-    openssl([
-      "x509",
-      "-req",
-      "-in",
-      path.join(dir, "csr.pem"),
-      "-CA",
-      path.join(dir, "ca.pem"),
-      "-CAkey",
-      path.join(dir, "ca-key.pem"),
-      "-CAcreateserial",
-      "-days",
-      days(inputs.validityPeriodHours),
-      "-extfile",
-      path.join(dir, "ext.cnf"),
-      "-out",
-      path.join(dir, "cert.pem"),
-    ]);
-    return readFileSync(path.join(dir, "cert.pem"), "utf8");
+    return ["-CA", path.join(dir, "ca.pem"), "-CAkey", path.join(dir, "ca-key.pem"), "-CAcreateserial"];
   });
 }
