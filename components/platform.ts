@@ -7,6 +7,7 @@ import { ClusterAddons } from "./cluster/addons/clusterAddons";
 import { renderUserData } from "./cluster/bootstrap/cloudInit";
 import { ClusterBootstrap, type NodeKubernetesSettings } from "./cluster/clusterBootstrap";
 import { KubernetesCluster } from "./cluster/kubernetesCluster";
+import { keyPairName } from "./compute/keyPair";
 import { type NodeSpec, poolNodes } from "./compute/layout";
 import { NodePool, type NodePoolArgs } from "./compute/nodePool";
 import { ApiEndpoint } from "./endpoint/apiEndpoint";
@@ -129,7 +130,7 @@ export class Platform extends pulumi.ComponentResource {
     const keyPair = config.sshPublicKey
       ? new openstack.compute.Keypair(
           resourceName(clusterName, "admin"),
-          { name: resourceName(clusterName, "admin"), publicKey: config.sshPublicKey },
+          { name: keyPairName(clusterName, config.sshPublicKey), publicKey: config.sshPublicKey },
           onOpenstackResource,
         )
       : undefined;

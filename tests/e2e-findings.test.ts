@@ -56,6 +56,38 @@ describe("Octavia listener allow list (perpetual diff found on a real Octavia)",
   });
 });
 
+describe("rotating sshPublicKey (409 'Key pair already exists' on a real Nova)", () => {
+  const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHqzJXbbmm8GgHFuNiROlEM9m9CpAaR4Ba2LZA+Wa13t";
+  const OTHER_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBGmF0ugiSgqX3CShuAS3OLu0rDb7UPD9ZtuWhVWA0Vz";
+  const keypairOf = async (publicKey: string) => {
+    const run = await evaluateStack("dev", { sshPublicKey: publicKey });
+    const keypairs = run.ofType("openstack:compute/keypair:Keypair");
+    expect(keypairs).toHaveLength(1);
+    return { run, keypair: keypairs[0] };
+  };
+
+  // Pulumi creates the replacement before deleting the original; Nova refuses a second keypair of
+  // the same name. The physical name carries a digest of the key, the logical name (URN) stays.
+  it("names the keypair after its key, so a new key is created beside the old one", async () => {
+    const first = await keypairOf(`${KEY} admin@laptop`);
+    const rotated = await keypairOf(`${OTHER_KEY} admin@laptop`);
+    const recommented = await keypairOf(`${KEY} someone-else`);
+    expect(first.keypair.name).toBe("mesh-dev-admin");
+    expect(rotated.keypair.name).toBe("mesh-dev-admin");
+    expect(first.keypair.inputs.name).toMatch(/^mesh-dev-admin-[0-9a-f]{8}$/);
+    expect(rotated.keypair.inputs.name).not.toBe(first.keypair.inputs.name);
+    expect(recommented.keypair.inputs.name).toBe(first.keypair.inputs.name);
+  });
+
+  it("a new key never rebuilds a running node (the keypair is only read at first boot)", async () => {
+    const { run, keypair } = await keypairOf(KEY);
+    for (const instance of run.ofType("openstack:compute/instance:Instance")) {
+      expect(instance.inputs.keyPair).toBe(keypair.inputs.name);
+      expect(instance.options.ignoreChanges).toContain("keyPair");
+    }
+  });
+});
+
 describe("the configuration e2e:openstack deploys", () => {
   const settings: Settings = {
     cloud: "e2e",

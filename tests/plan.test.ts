@@ -25,6 +25,29 @@ describe("npm run plan", () => {
     expect(existsSync(path.join(out, "config.json"))).toBe(true);
   });
 
+  it("plans a bring-your-own network stack (the existing subnet is taken to be nodeCidr offline)", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "plan-byo-"));
+    const stackFile = path.join(dir, "Pulumi.byo.yaml");
+    writeFileSync(
+      stackFile,
+      [
+        "config:",
+        "  istio-openstack:environment: dev",
+        "  istio-openstack:clusterMode: openstack-only",
+        "  istio-openstack:adminCidrs: ['203.0.113.0/24']",
+        "  istio-openstack:networkMode: existing",
+        "  istio-openstack:existingNetworkId: 1a2b3c4d-5e6f-4a8b-9c0d-1e2f3a4b5c6d",
+        "  istio-openstack:existingSubnetId: 5c0b1f9e-7a2d-4e8b-9c3f-1d2e3f4a5b6c",
+        "",
+      ].join("\n"),
+    );
+    const result = plan("--stack", "byo", "--stack-file", stackFile, "--out", path.join(dir, "out"));
+    expect(result.stderr).toBe("");
+    expect(result.status).toBe(0);
+    expect(result.stdout).not.toMatch(/openstack:networking\/network:Network/);
+    expect(result.stdout).toMatch(/openstack:compute\/instance:Instance/);
+  });
+
   it("exits 1 with the validation message on bad config, and registers nothing", () => {
     const dir = mkdtempSync(path.join(tmpdir(), "plan-bad-"));
     const stackFile = path.join(dir, "Pulumi.broken.yaml");

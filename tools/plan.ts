@@ -113,6 +113,10 @@ export async function evaluateStack(
     config: file.values,
     secretKeys: file.secretKeys,
     ...(options.keySalt ? { keySalt: options.keySalt } : {}),
+    // Offline there is no subnet to look up: a bring-your-own subnet is taken to be what nodeCidr says.
+    ...(config.existingSubnetId
+      ? { fixtures: { subnets: { [config.existingSubnetId]: { cidr: config.nodeCidr } } } }
+      : {}),
   });
   return { config, run };
 }

@@ -112,7 +112,9 @@ export class NodePool extends pulumi.ComponentResource {
           parent: this,
           protect: args.protect,
           // Templates and images change often; a silent rebuild of every node would be an outage.
-          ignoreChanges: ["userData", "imageName", "imageId", "blockDevices"],
+          // The keypair is only read at first boot: a new sshPublicKey is for new nodes (its
+          // keypair's name changes with the key, which would otherwise rebuild every node).
+          ignoreChanges: ["userData", "imageName", "imageId", "blockDevices", "keyPair"],
         },
       );
       const floatingIp = args.floatingIpPool

@@ -72,9 +72,15 @@ export const names = (settings: Settings) => ({
 // ---------------------------------------------------------------------------------------------
 // Stack configuration, written by the driver.
 
-function workerPools(count: number, flavor: string): string {
-  return toYaml([{ name: POOL, count, flavor }]);
+function workerPools(count: number, flavor: string, floatingIps = false): string {
+  return toYaml([{ name: POOL, count, flavor, ...(floatingIps ? { floatingIps } : {}) }]);
 }
+
+/** Two real OpenStack public keys (Nova parses them; the private halves were thrown away). */
+const SSH_KEYS = [
+  "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAID117h5b5hzbZgzwZVptWRoDdrIJV6PCFdASh9yXosk3 e2e-a",
+  "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEDRbfW5xaEIFFFohwRik3NWEL2uLe6EJvIPSjEpbayK e2e-b",
+] as const;
 
 export function mainConfig(settings: Settings, overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return {
@@ -93,7 +99,7 @@ export function mainConfig(settings: Settings, overrides: Record<string, unknown
   };
 }
 
-function byoConfig(settings: Settings, premade: Premade): Record<string, unknown> {
+function byoConfig(settings: Settings, premade: Premade, sshPublicKey: string): Record<string, unknown> {
   return {
     environment: "dev", // single control-plane node: its floating IP goes on the node's port
     clusterName: names(settings).byo,
@@ -109,7 +115,9 @@ function byoConfig(settings: Settings, premade: Premade): Record<string, unknown
     existingRouterId: premade.routerId,
     nodeCidr: settings.byoCidr,
     adminCidrs: [settings.adminCidr],
-    workerPools: workerPools(1, settings.workerFlavor),
+    // Also the paths the main stack does not take: a keypair (SSH rules) and worker floating IPs.
+    sshPublicKey,
+    workerPools: workerPools(1, settings.workerFlavor, true),
   };
 }
 
@@ -448,7 +456,7 @@ export async function bringYourOwnNetwork(ctx: Context): Promise<void> {
   );
 
   await pulumi.initStack(BYO_STACK);
-  pulumi.writeConfig(BYO_STACK, byoConfig(settings, premade));
+  pulumi.writeConfig(BYO_STACK, byoConfig(settings, premade, SSH_KEYS[0]));
   // (No offline plan here: the plan's mocks cannot evaluate an existing network, they need its subnet's CIDR.)
   const up = await bench.time(
     "BYO: up",
@@ -468,34 +476,64 @@ export async function bringYourOwnNetwork(ctx: Context): Promise<void> {
     others,
     {
       "openstack:compute/instance:Instance": 2,
+      "openstack:compute/keypair:Keypair": 1,
       "openstack:compute/serverGroup:ServerGroup": 2,
       "openstack:identity/applicationCredential:ApplicationCredential": 1,
-      "openstack:networking/floatingIp:FloatingIp": 1,
-      "openstack:networking/floatingIpAssociate:FloatingIpAssociate": 1,
+      "openstack:networking/floatingIp:FloatingIp": 2,
+      "openstack:networking/floatingIpAssociate:FloatingIpAssociate": 2,
       "openstack:networking/port:Port": 2,
       "openstack:networking/secGroup:SecGroup": 2,
     },
     "BYO: resources by type in the stack's state",
   );
-  await eventually("OpenStack shows the BYO stack", 120, async () => {
-    const snap = await cloud.snapshot([`${byo}-`]);
-    assertEqual(snap.servers.map((s) => s.name).sort(), [`${byo}-control-plane-0`, `${byo}-${POOL}-0`], "BYO servers");
-    for (const server of snap.servers) {
-      assertEqual(server.status, "ACTIVE", `status of server ${server.name}`);
-      const port = snap.ports.find((p) => p.name === server.name);
-      assertEqual(port?.network_id, premade.networkId, `network of ${server.name}'s port (the pre-made one)`);
-      assertEqual(port?.device_id, server.id, `port ${server.name} is bound to its server`);
-    }
-    const cpPort = snap.ports.find((p) => p.name === `${byo}-control-plane-0`);
-    const fip = snap.floating_ips.filter((f) => f.port_id === cpPort?.id);
-    assertEqual(fip.length, 1, "floating IPs on the single control-plane node's port");
-    assertEqual(fip[0].fixed_ip, cpPort?.fixed_ips[0], "floating IP's fixed address");
-    assertEqual(snap.networks, [], "networks made by the BYO stack");
-    assertEqual(snap.load_balancers, [], "load balancers of the single-node BYO stack");
-  });
+  const byoSnapshot = () =>
+    eventually("OpenStack shows the BYO stack", 120, async () => {
+      const snap = await cloud.snapshot([`${byo}-`]);
+      assertEqual(
+        snap.servers.map((s) => s.name).sort(),
+        [`${byo}-control-plane-0`, `${byo}-${POOL}-0`],
+        "BYO servers",
+      );
+      for (const server of snap.servers) {
+        assertEqual(server.status, "ACTIVE", `status of server ${server.name}`);
+        const port = snap.ports.find((p) => p.name === server.name);
+        assertEqual(port?.network_id, premade.networkId, `network of ${server.name}'s port (the pre-made one)`);
+        assertEqual(port?.device_id, server.id, `port ${server.name} is bound to its server`);
+      }
+      for (const node of [`${byo}-control-plane-0`, `${byo}-${POOL}-0`]) {
+        const port = snap.ports.find((p) => p.name === node);
+        const fip = snap.floating_ips.filter((f) => f.port_id === port?.id);
+        assertEqual(fip.length, 1, `floating IPs on ${node}'s port`);
+        assertEqual(fip[0].fixed_ip, port?.fixed_ips[0], `${node}'s floating IP's fixed address`);
+      }
+      assertEqual(snap.networks, [], "networks made by the BYO stack");
+      assertEqual(snap.load_balancers, [], "load balancers of the single-node BYO stack");
+      assertEqual(snap.keypairs.length, 1, "keypairs of the BYO stack");
+      return snap;
+    });
+  const before = await byoSnapshot();
   assertNoChanges(await pulumi.preview(BYO_STACK, { expectNoChanges: true }), "BYO preview after up");
+  assertNoChanges(await pulumi.refresh(BYO_STACK, { expectNoChanges: true }), "BYO refresh after up");
 
-  const ids = state.filter((r) => r.custom && r.id && !r.type.startsWith("pulumi:providers:"));
+  // A new SSH key: its keypair is replaced (new beside old, then the old deleted), no node is.
+  pulumi.writeConfig(BYO_STACK, byoConfig(settings, premade, SSH_KEYS[1]));
+  await bench.time("BYO: new sshPublicKey (preview + up)", async () => {
+    for (const result of [await pulumi.preview(BYO_STACK), await pulumi.up(BYO_STACK)]) {
+      const diff = changed(result.steps);
+      assert(
+        diff.length > 0 && diff.every((s) => s.type === "openstack:compute/keypair:Keypair"),
+        `a new sshPublicKey must replace the keypair and nothing else, engine reported: ${describe(diff)}`,
+      );
+    }
+    const after = await byoSnapshot();
+    assertEqual(serverIds(after), serverIds(before), "BYO server ids after the new key");
+    assert(after.keypairs[0].name !== before.keypairs[0].name, "the keypair was not replaced");
+    assertNoChanges(await pulumi.preview(BYO_STACK, { expectNoChanges: true }), "BYO preview after the new key");
+  });
+
+  const ids = (await pulumi.state(BYO_STACK)).filter(
+    (r) => r.custom && r.id && !r.type.startsWith("pulumi:providers:"),
+  );
   await bench.time(
     "BYO: destroy",
     () => pulumi.destroy(BYO_STACK),
