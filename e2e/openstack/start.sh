@@ -93,7 +93,7 @@ BOOTSTRAPPED=false
 # ---------------------------------------------------------------------------------------------
 # Render configs.
 RENDER_VARS=(
-  OS_STATE OS_ETC OS_LOG OS_RUN OS_DATA OS_DB_DIR OS_CLOUDS_YAML COMPUTE_HOST PHYSNET
+  OS_STATE OS_ETC OS_LOG OS_RUN OS_DATA OS_DB_DIR OS_MYSQL_RUN OS_CLOUDS_YAML COMPUTE_HOST PHYSNET
   DB_PASSWORD ADMIN_PASSWORD E2E_PASSWORD SERVICE_PASSWORD
   OCTAVIA_CA_PASSPHRASE OCTAVIA_SERVER_CERTS_KEY OCTAVIA_HEARTBEAT_KEY
 )
@@ -118,8 +118,9 @@ printf '[octavia.network.drivers]\ne2e_noop_vip_cleanup_driver = e2e_octavia_net
 mkdir -p "$OS_DATA/keystone" "$OS_DATA/glance/images" "$OS_DATA/glance/staging" \
   "$OS_DATA/glance/tasks" "$OS_DATA/glance/lock" "$OS_DATA/nova/instances" "$OS_DATA/nova/lock" \
   "$OS_DATA/neutron/lock" "$OS_DATA/octavia/certs/storage" "$OS_DATA/octavia/amphora/certs" \
-  "$OS_DATA/octavia/lock" "$OS_DATA/rabbitmq" "$OS_LOG/rabbitmq" "$OS_RUN/mysqld"
-chown mysql:mysql "$OS_RUN/mysqld"
+  "$OS_DATA/octavia/lock" "$OS_DATA/rabbitmq" "$OS_LOG/rabbitmq" "$OS_MYSQL_RUN"
+chmod 755 "$OS_DB_ROOT"
+chown mysql:mysql "$OS_MYSQL_RUN"
 
 # Octavia's local CA: an encrypted key with its passphrase, and a client certificate signed by it.
 CERTS=$OS_DATA/octavia/certs

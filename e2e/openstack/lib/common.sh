@@ -17,6 +17,9 @@ OS_RUN=$OS_STATE/run
 OS_DATA=$OS_STATE/data
 OS_DB_ROOT=${E2E_OPENSTACK_DB_ROOT:-/dev/shm/istio-openstack-e2e}
 OS_DB_DIR=$OS_DB_ROOT/mariadb
+# MariaDB's socket and pid file sit beside its datadir, not in the state dir: mariadbd runs as the
+# mysql user, which cannot reach a state dir inside a private checkout (e.g. a mktemp -d clone).
+OS_MYSQL_RUN=$OS_DB_ROOT/run
 OS_PY=/usr/bin/python3
 OS_CLOUDS_YAML=$OS_STATE/clouds.yaml
 # Every daemon started here carries this variable in its environment (handy with ps e).
