@@ -29,6 +29,8 @@ export const toolchain = {
   pulumiOpenstackSdk: "3.15.2",
   helm: "3.22.0",
   kwok: "0.7.0",
+  /** Lints .github/workflows in `npm test` (tools/actionlint.sh builds it from the Go module proxy). */
+  actionlint: "1.7.12",
 } as const;
 
 /**

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Lints the GitHub Actions workflows with actionlint (and shellcheck on their run: blocks, when
-# shellcheck is on PATH). actionlint is built from the Go module proxy at a pinned version and cached
+# ShellCheck is on PATH). actionlint is built from the Go module proxy at a pinned version and cached
 # by version, so only the first run builds (about a minute) and every later one takes well under a second:
 #   ${E2E_CACHE_DIR:-$HOME/.cache/istio-openstack-e2e}/actionlint-<version>/bin/actionlint
 #
@@ -8,9 +8,13 @@
 #        tools/actionlint.sh --print-path           (ensure the binary, print its path)
 set -euo pipefail
 
-ACTIONLINT_VERSION="1.7.12"
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-CACHE="${E2E_CACHE_DIR:-$HOME/.cache/istio-openstack-e2e}"
+# The toolchain's helpers: the pinned versions (components/versions.ts) and the Go proxy settings.
+# shellcheck source-path=SCRIPTDIR/.. source=e2e/toolchain/lib.sh
+source "$ROOT/e2e/toolchain/lib.sh"
+load_versions
+ACTIONLINT_VERSION="$TOOLCHAIN_ACTIONLINT"
+CACHE="$E2E_TOOLCHAIN_CACHE"
 ENTRY="$CACHE/actionlint-$ACTIONLINT_VERSION"
 BIN="$ENTRY/bin/actionlint"
 
@@ -20,18 +24,13 @@ die() {
 }
 
 build() {
-  command -v go >/dev/null || die "actionlint $ACTIONLINT_VERSION is not cached in $ENTRY and go is not installed to build it"
-  local proxy
-  proxy="$(go env GOPROXY)"
-  proxy="${proxy%%,*}"
-  proxy="${proxy%%|*}"
-  [[ -n "$proxy" && "$proxy" != "direct" && "$proxy" != "off" ]] ||
-    die "go env GOPROXY has no proxy as its first entry (got '$(go env GOPROXY)')"
+  setup_go
+  local proxy="$GOPROXY"
   mkdir -p "$CACHE"
   local staging
   staging="$(mktemp -d "$CACHE/.actionlint-$ACTIONLINT_VERSION.XXXXXX")"
   printf 'actionlint.sh: building actionlint %s from %s into %s\n' "$ACTIONLINT_VERSION" "$proxy" "$ENTRY" >&2
-  if ! GOPROXY="$proxy" GOFLAGS="-mod=mod -buildvcs=false" CGO_ENABLED=0 GOBIN="$staging/bin" \
+  if ! GOBIN="$staging/bin" \
     go install "github.com/rhysd/actionlint/cmd/actionlint@v$ACTIONLINT_VERSION" >"$staging/build.log" 2>&1; then
     tail -n 40 "$staging/build.log" >&2
     rm -rf "$staging"

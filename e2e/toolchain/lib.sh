@@ -51,7 +51,7 @@ load_versions() {
   eval "$assignments"
   local name
   for name in TOOLCHAIN_PULUMI_CLI TOOLCHAIN_PULUMI_LANGUAGE_NODEJS TOOLCHAIN_TERRAFORM_PROVIDER_OPENSTACK \
-    TOOLCHAIN_PULUMI_TERRAFORM_BRIDGE TOOLCHAIN_PULUMI_OPENSTACK_SDK; do
+    TOOLCHAIN_PULUMI_TERRAFORM_BRIDGE TOOLCHAIN_PULUMI_OPENSTACK_SDK TOOLCHAIN_ACTIONLINT; do
     [[ -n "${!name:-}" ]] || die "components/versions.ts does not define ${name} (print-versions.ts printed no such line)"
     export "${name?}"
   done
