@@ -11,7 +11,7 @@ import { keyPairName } from "./compute/keyPair";
 import { type NodeSpec, poolNodes } from "./compute/layout";
 import { NodePool, type NodePoolArgs } from "./compute/nodePool";
 import { ApiEndpoint } from "./endpoint/apiEndpoint";
-import { buildMeshLayers, type MeshLayers } from "./mesh";
+import { buildMeshLayers, type ClusterAccess as MeshClusterAccess, type MeshLayers } from "./mesh";
 import { resourceName } from "./names";
 import { ClusterNetwork, type NetworkPlacement } from "./network/clusterNetwork";
 
@@ -19,13 +19,13 @@ export interface PlatformArgs {
   readonly config: StackConfig;
 }
 
-/** How later layers reach the cluster: built here (kubeadm) or given (existing). */
-export interface ClusterAccess {
-  readonly provider: k8s.Provider;
+/**
+ * How later layers reach the cluster: built here (kubeadm) or given (existing). The mesh needs the
+ * provider and what to wait for (CNI, cloud provider, CSI; nothing for an existing cluster).
+ */
+export interface ClusterAccess extends MeshClusterAccess {
   /** Secret. */
   readonly kubeconfig: pulumi.Output<string>;
-  /** What the mesh must wait for (CNI, cloud provider, CSI); empty for an existing cluster. */
-  readonly addonsReady: pulumi.Resource[];
 }
 
 /** The OpenStack layer's results that the outputs and later layers use. */
