@@ -21,8 +21,8 @@ import { execFile, spawn } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import * as path from "node:path";
+import { commandsEnded, runTool as run, stopRunning } from "../lib/proc";
 import type { EvaluatedStack } from "./evaluate";
-import { run, stopRunningTools, toolsEnded } from "./proc";
 import { type StackProof as Proof, StackProof, type StackReport } from "./stack";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -158,8 +158,8 @@ async function main(): Promise<number> {
     interrupted = true;
     process.stderr.write(`[e2e:bootstrap] ${signal}: stopping the running tool and the servers\n`);
     const proof = current;
-    stopRunningTools();
-    void toolsEnded(10_000)
+    stopRunning();
+    void commandsEnded(10_000)
       .then(() => proof?.stopServer())
       .finally(() => process.exit(signal === "SIGINT" ? 130 : 143));
   };

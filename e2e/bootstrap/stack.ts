@@ -7,6 +7,7 @@ import { createHash, verify } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
+import { attemptTool as attempt, toolFailure as failure, runTool as run } from "../lib/proc";
 import {
   discoveryHashIn,
   firstServiceIp,
@@ -19,7 +20,6 @@ import {
 } from "./checks";
 import type { EvaluatedStack } from "./evaluate";
 import { BOOTSTRAP, foreignClientKubeconfig, joinCredentials, layOutNodes, type Node, PKI, SHARED_PKI } from "./nodes";
-import { attempt, failure, run } from "./proc";
 
 export interface Tools {
   /** Directory with kubeadm, kube-apiserver and etcd of the pinned version (toolchain.sh). */

@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
-import { attempt, run, tail } from "./proc";
+import { attempt, run, tail } from "../lib/proc";
 
 export interface Snapshot {
   readonly project_id: string;

@@ -7,7 +7,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { parse as parseYaml, stringify as toYaml } from "yaml";
-import { attempt, CommandError, describeFailure, type RunResult, run } from "./proc";
+import { attempt, CommandError, describeFailure, type RunResult, run } from "../lib/proc";
 
 export const PROJECT = "istio-openstack";
 

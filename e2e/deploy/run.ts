@@ -15,9 +15,9 @@
  */
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
+import { allowCommandsAgain, attempt, CommandError, run, setLogDir, stopRunning, tail } from "../lib/proc";
 import { Bench, log } from "./bench";
 import { Cloud } from "./cloud";
-import { allowCommandsAgain, attempt, CommandError, interruptRunning, run, setLogDir, tail } from "./proc";
 import { PulumiProject } from "./pulumi";
 import {
   AssertionError,
@@ -108,7 +108,7 @@ async function main(): Promise<number> {
     signals++;
     log(`${signal}: stopping the running command, then cleaning up (again to exit at once)`);
     if (signals > 1) process.exit(130);
-    interruptRunning();
+    stopRunning();
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);

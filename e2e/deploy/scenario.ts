@@ -7,10 +7,10 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { stringify as toYaml } from "yaml";
 import { kubernetes } from "../../components/versions";
+import { run, sleep } from "../lib/proc";
 import type { Bench } from "./bench";
 import { log } from "./bench";
 import { type Cloud, type Snapshot, snapshotSummary } from "./cloud";
-import { run, sleep } from "./proc";
 import {
   countByType,
   DESTRUCTIVE_OPS,
