@@ -24,6 +24,15 @@ export const dnsLabel = (maxLength: number) =>
     .max(maxLength, `must be at most ${maxLength} characters`)
     .regex(/^[a-z]([a-z0-9-]*[a-z0-9])?$/, "expected lowercase letters, digits and '-', starting with a letter");
 
+/** A Kubernetes qualified name (optional DNS prefix + name): the key syntax of labels and annotations alike. */
+export const kubernetesQualifiedName = (what: string) =>
+  z
+    .string()
+    .regex(
+      /^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/,
+      `expected a Kubernetes ${what}`,
+    );
+
 export const openstackUuid = z
   .string()
   .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, "expected an OpenStack UUID");

@@ -82,18 +82,25 @@ const SSH_KEYS = [
   "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEDRbfW5xaEIFFFohwRik3NWEL2uLe6EJvIPSjEpbayK e2e-b",
 ] as const;
 
-export function mainConfig(settings: Settings, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+/** What every e2e stack shares: the OpenStack layer alone, destroyable, on the cloud under test. */
+function commonConfig(settings: Settings): Record<string, unknown> {
   return {
-    environment: "staging", // HA shape: 3 control-plane nodes behind Octavia
-    clusterName: names(settings).main,
     clusterMode: "openstack-only",
     protectResources: false,
     openstackCloud: settings.cloud,
     externalNetwork: settings.externalNetwork,
     nodeImage: settings.image,
     controlPlaneFlavor: settings.controlPlaneFlavor,
-    nodeCidr: settings.nodeCidr,
     adminCidrs: [settings.adminCidr],
+  };
+}
+
+export function mainConfig(settings: Settings, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    ...commonConfig(settings),
+    environment: "staging", // HA shape: 3 control-plane nodes behind Octavia
+    clusterName: names(settings).main,
+    nodeCidr: settings.nodeCidr,
     workerPools: workerPools(settings.workers, settings.workerFlavor),
     ...overrides,
   };
@@ -101,20 +108,14 @@ export function mainConfig(settings: Settings, overrides: Record<string, unknown
 
 function byoConfig(settings: Settings, premade: Premade, sshPublicKey: string): Record<string, unknown> {
   return {
+    ...commonConfig(settings),
     environment: "dev", // single control-plane node: its floating IP goes on the node's port
     clusterName: names(settings).byo,
-    clusterMode: "openstack-only",
-    protectResources: false,
-    openstackCloud: settings.cloud,
-    externalNetwork: settings.externalNetwork,
-    nodeImage: settings.image,
-    controlPlaneFlavor: settings.controlPlaneFlavor,
     networkMode: "existing",
     existingNetworkId: premade.networkId,
     existingSubnetId: premade.subnetId,
     existingRouterId: premade.routerId,
     nodeCidr: settings.byoCidr,
-    adminCidrs: [settings.adminCidr],
     // Also the paths the main stack does not take: a keypair (SSH rules) and worker floating IPs.
     sshPublicKey,
     workerPools: workerPools(1, settings.workerFlavor, true),

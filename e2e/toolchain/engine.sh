@@ -64,7 +64,7 @@ engine_bin_dir() {
     fi
   done
   [[ "$ENGINE_BIN_STATUS" == cached ]] && return 0
-  local staging final old
+  local staging final
   final="$(cache_entry "$entry")"
   new_staging "$entry"
   staging="$STAGING"
@@ -73,15 +73,7 @@ engine_bin_dir() {
     ln "${BIN_DIR[$tool]}/$tool" "$staging/bin/$tool" 2>/dev/null ||
       cp -p "${BIN_DIR[$tool]}/$tool" "$staging/bin/$tool"
   done
-  if [[ -d "$final" ]]; then
-    new_staging "$entry.old"
-    old="$STAGING"
-    mv -T "$final" "$old/entry"
-    publish_staging "$staging" "$final"
-    rm -rf "$old"
-  else
-    publish_staging "$staging" "$final"
-  fi
+  replace_entry "$staging" "$final" "$entry"
 }
 assemble_start="$(now_seconds)"
 engine_bin_dir

@@ -127,6 +127,21 @@ publish_staging() {
   die "could not move $staging to $final"
 }
 
+# replace_entry STAGING FINAL NAME: publishes STAGING as FINAL; a stale FINAL (other source or
+# binaries) is swapped out first and removed afterwards, so FINAL is never half written.
+replace_entry() {
+  local staging="$1" final="$2" name="$3" old
+  if [[ -d "$final" ]]; then
+    new_staging "$name.old"
+    old="$STAGING"
+    mv -T "$final" "$old/entry"
+    publish_staging "$staging" "$final"
+    rm -rf "$old"
+  else
+    publish_staging "$staging" "$final"
+  fi
+}
+
 # module_dir MODULE@VERSION LOGFILE: downloads a module through the proxy and prints its Dir.
 module_dir() {
   local spec="$1" logfile="$2" json dir

@@ -129,17 +129,8 @@ build() {
 
   rm -rf "$src" "$staging/tfgen"
   printf '%s\n' "$hash" >"$staging/source.sha256"
-  if [[ -d "$final" ]]; then
-    # Stale entry (built from other source): swap it out; the old one is removed afterwards.
-    local old
-    new_staging "$ENTRY.old"
-    old="$STAGING"
-    mv -T "$final" "$old/entry"
-    publish_staging "$staging" "$final"
-    rm -rf "$old"
-  else
-    publish_staging "$staging" "$final"
-  fi
+  # A stale entry (built from other source) is swapped out.
+  replace_entry "$staging" "$final" "$ENTRY"
 }
 
 main() {

@@ -1,17 +1,12 @@
 import { z } from "zod";
 import { kubernetes } from "../../components/versions";
 import { key } from "../spec";
-import { dnsLabel, exactVersion, nonEmptyString } from "../types";
+import { dnsLabel, exactVersion, kubernetesQualifiedName, nonEmptyString } from "../types";
 
 export const SERVER_GROUP_POLICIES = ["soft-anti-affinity", "anti-affinity", "soft-affinity", "affinity"] as const;
 const serverGroupPolicy = z.enum(SERVER_GROUP_POLICIES);
 
-const labelKey = z
-  .string()
-  .regex(
-    /^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/,
-    "expected a Kubernetes label key",
-  );
+const labelKey = kubernetesQualifiedName("label key");
 const labelValue = z
   .string()
   .regex(/^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/, "expected a Kubernetes label value");

@@ -6,7 +6,7 @@
 import { z } from "zod";
 import { istio } from "../../components/versions";
 import { key } from "../spec";
-import { cidr, dnsLabel, exactVersion, ipv4 } from "../types";
+import { cidr, dnsLabel, exactVersion, ipv4, kubernetesQualifiedName } from "../types";
 
 /** A revision tag or namespace name: a DNS label (the tag becomes part of webhook and Service names). */
 const tagName = dnsLabel(40);
@@ -22,12 +22,7 @@ export const containerResources = z.strictObject({
 });
 export type ContainerResources = z.output<typeof containerResources>;
 
-const annotationKey = z
-  .string()
-  .regex(
-    /^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/,
-    "expected an annotation key",
-  );
+const annotationKey = kubernetesQualifiedName("annotation key");
 
 /** A percentage given as a string (Pulumi.yaml has no number type): "1", "0.5", "100". */
 const percentage = z
