@@ -1,7 +1,7 @@
 // The program stays thin: validate the configuration (before any resource exists), build the
 // platform, export the output contract.
-import { stackOutputs } from "./components/outputs";
 import { Platform } from "./components/platform";
+import { stackOutputs } from "./components/platform/outputs";
 import { loadStackConfig } from "./stacks/load";
 
 const config = loadStackConfig();

@@ -30,7 +30,7 @@ export const helmReleasePinned: ResourceValidationPolicy = {
   description: "Every Helm release pins its chart to an exact version (no ranges, no empty version).",
   enforcementLevel: "mandatory",
   severity: "high",
-  remediationSteps: "Pin the chart in components/versions.ts (e.g. 1.31.1, not ^1.31 or 1.x).",
+  remediationSteps: "Pin the chart in lib/versions.ts (e.g. 1.31.1, not ^1.31 or 1.x).",
   validateResource: (args, reportViolation) => {
     if (args.type !== HELM_RELEASE) return;
     const reason = unpinnedReason(args.props.version);

@@ -12,7 +12,7 @@ import {
   parseCidr,
   parseIpv4,
   size,
-} from "./cidr";
+} from "../lib/cidr";
 import type { ConfigProblem } from "./errors";
 import type { ConfigValues } from "./keys";
 import { meshRules } from "./meshChecks";

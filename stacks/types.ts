@@ -1,6 +1,6 @@
 /** Reusable validators for configuration values: each one says what it expects in words a user can act on. */
 import { z } from "zod";
-import { isWorldOpen, parseCidr, parseIpv4 } from "./cidr";
+import { isWorldOpen, parseCidr, parseIpv4 } from "../lib/cidr";
 
 export const nonEmptyString = z.string().trim().min(1, "must not be empty");
 

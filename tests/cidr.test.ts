@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { allocationPool } from "../components/network/layout";
-import { contains, formatCidr, formatIpv4, overlaps, parseCidr, parseIpv4 } from "../stacks/cidr";
+import { contains, formatCidr, formatIpv4, overlaps, parseCidr, parseIpv4 } from "../lib/cidr";
 
 const cidrArb = fc
   .tuple(fc.integer({ min: 0, max: 2 ** 32 - 1 }), fc.integer({ min: 8, max: 30 }))

@@ -16,7 +16,9 @@ function evaluateMesh(stack: string, overrides: Record<string, unknown> = {}) {
     const k8s = require("@pulumi/kubernetes") as typeof import("@pulumi/kubernetes");
     const pulumi = require("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
     const { parseStackConfig } = require("../stacks/load") as typeof import("../stacks/load");
-    const { buildMeshLayers, meshOutputs } = require("../components/mesh") as typeof import("../components/mesh");
+    const { buildMeshLayers } = require("../components/platform/mesh") as typeof import("../components/platform/mesh");
+    const { meshOutputs } =
+      require("../components/platform/outputs") as typeof import("../components/platform/outputs");
     const config = parseStackConfig(rawConfig(stack, overrides), stack);
     const parent = new pulumi.ComponentResource("istio-openstack:index:Platform", config.clusterName, {});
     const provider = new k8s.Provider("k8s", { kubeconfig: "{}" }, { parent });

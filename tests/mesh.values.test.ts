@@ -2,7 +2,7 @@
 import { planRevisions, tagService, tagWebhookConfiguration } from "../components/mesh/revisions";
 import { gatewayValues, istiodValues, meshConfig, OCCM, PROXY_PROTOCOL_POD_CONFIG } from "../components/mesh/values";
 import { grafanaValues, kialiValues, prometheusValues } from "../components/observability/values";
-import { istio, meshCharts } from "../components/versions";
+import { istio, meshCharts } from "../lib/versions";
 import { ConfigError } from "../stacks/errors";
 import { parseStackConfig } from "../stacks/load";
 import { rawConfig } from "./harness";

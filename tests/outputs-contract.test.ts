@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import type * as pulumi from "@pulumi/pulumi";
-import { OUTPUT_CONTRACT_VERSION, type StackOutputs } from "../components/outputs";
-import type { PendingPlatformOutput, PlatformOutputs } from "../components/platformOutputs";
+import type { PendingPlatformOutput, PlatformOutputs } from "../components/platform/contract";
+import { OUTPUT_CONTRACT_VERSION, type StackOutputs } from "../components/platform/outputs";
 import { type Evaluation, evaluateStack, ROOT } from "./harness";
 import { contractErrors, loadContract, type OutputContract, sampleOutputs } from "./outputs-contract-shape";
 import { packViolations } from "./policy-harness";

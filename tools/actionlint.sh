@@ -9,7 +9,7 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-# The toolchain's helpers: the pinned versions (components/versions.ts) and the Go proxy settings.
+# The toolchain's helpers: the pinned versions (lib/versions.ts) and the Go proxy settings.
 # shellcheck source-path=SCRIPTDIR/.. source=e2e/toolchain/lib.sh
 source "$ROOT/e2e/toolchain/lib.sh"
 load_versions

@@ -9,18 +9,12 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { type ChartRepositoryOverrides, resolveChart } from "../charts";
+import { ISTIO_NAMESPACE } from "../../lib/istio";
+import { meshCharts, type PinnedChart } from "../../lib/versions";
+import { type ChartRepositoryOverrides, chartRelease } from "../charts";
 import { resourceName } from "../names";
-import { meshCharts, type PinnedChart } from "../versions";
 import { type IstioCustomResource, meshTelemetry, type PolicySettings, peerAuthentications } from "./policy";
-import {
-  ISTIO_NAMESPACE,
-  injectionLabel,
-  type RevisionPlan,
-  type RevisionTag,
-  tagService,
-  tagWebhookConfiguration,
-} from "./revisions";
+import { injectionLabel, type RevisionPlan, type RevisionTag, tagService, tagWebhookConfiguration } from "./revisions";
 import { baseValues, type GatewaySettings, gatewayValues, istiodValues, type MeshSettings } from "./values";
 
 export interface GatewayPlacement extends GatewaySettings {
@@ -66,17 +60,9 @@ export class IstioMesh extends pulumi.ComponentResource {
       values: object,
       dependsOn: pulumi.Resource[],
     ) =>
-      new k8s.helm.v3.Release(
+      chartRelease(
         named(logical),
-        {
-          name: releaseName,
-          namespace,
-          ...resolveChart(chart, args.chartRepositories),
-          values: values as Record<string, unknown>,
-          // Helm waits for Deployments and LoadBalancer addresses; a failed install rolls back.
-          atomic: true,
-          timeout: 600,
-        },
+        { releaseName, chart, namespace, values, chartRepositories: args.chartRepositories },
         { ...child, dependsOn },
       );
 

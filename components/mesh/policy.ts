@@ -3,7 +3,7 @@
  * asked) Kiali's route through the ingress gateway. Pure data; tests validate them against Istio's
  * published schemas (@kubernetes-models/istio).
  */
-import { ISTIO_NAMESPACE } from "./revisions";
+import { ISTIO_NAMESPACE } from "../../lib/istio";
 
 export type MtlsMode = "STRICT" | "PERMISSIVE";
 

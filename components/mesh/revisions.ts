@@ -10,8 +10,7 @@
  * here from the same template, so moving a tag is one in-place update (no window without injection).
  */
 import type * as k8s from "@pulumi/kubernetes";
-
-export const ISTIO_NAMESPACE = "istio-system";
+import { ISTIO_NAMESPACE } from "../../lib/istio";
 
 export interface Revision {
   /** Istio version, e.g. 1.31.1; also the chart version of this revision's istiod. */

@@ -2,10 +2,16 @@
  * Helm values of Istio's charts (base, istiod, gateway) as pure functions of typed settings. Only the
  * parts we set are typed; names follow the charts' values.yaml at 1.31.
  */
-import type { ContainerResources } from "../../stacks/keys/mesh";
-import { ISTIO_NAMESPACE, type Revision } from "./revisions";
+import { ISTIO_NAMESPACE } from "../../lib/istio";
+import type { Revision } from "./revisions";
 
-/** The mesh's settings, taken from the stack config (components/mesh/index.ts maps them). */
+/** Kubernetes requests and limits of a container, as the charts take them. */
+export interface ContainerResources {
+  readonly requests: { readonly cpu?: string; readonly memory?: string };
+  readonly limits: { readonly cpu?: string; readonly memory?: string };
+}
+
+/** The mesh's settings, taken from the stack config (components/platform/mesh.ts maps them). */
 export interface MeshSettings {
   readonly outboundTrafficPolicy: "ALLOW_ANY" | "REGISTRY_ONLY";
   readonly holdApplicationUntilProxyStarts: boolean;

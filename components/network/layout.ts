@@ -1,5 +1,5 @@
 /** Subnet layout decided before anything is created: which addresses DHCP may hand out. */
-import { formatIpv4, lastAddress, nthAddress, parseCidr, size } from "../../stacks/cidr";
+import { formatIpv4, lastAddress, nthAddress, parseCidr, size } from "../../lib/cidr";
 
 /** The first addresses after the gateway stay out of DHCP, for fixed addresses a team may add later. */
 export const RESERVED_LOW_ADDRESSES = 10;

@@ -6,11 +6,10 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { type ChartRepositoryOverrides, resolveChart } from "../charts";
-import { kialiExposure } from "../mesh/policy";
-import { ISTIO_NAMESPACE } from "../mesh/revisions";
+import { ISTIO_NAMESPACE } from "../../lib/istio";
+import { meshCharts, type PinnedChart } from "../../lib/versions";
+import { type ChartRepositoryOverrides, chartRelease } from "../charts";
 import { resourceName } from "../names";
-import { meshCharts, type PinnedChart } from "../versions";
 import {
   GRAFANA_ADMIN_SECRET,
   grafanaValues,
@@ -21,12 +20,18 @@ import {
   prometheusValues,
 } from "./values";
 
-export interface KialiIngress {
-  readonly host: string;
-  readonly tlsSecret: string;
-  readonly gatewayNamespace: string;
-  readonly gatewaySelector: Readonly<Record<string, string>>;
-  /** The ingress gateway release: the route is created once the gateway runs. */
+/** A Kubernetes object given as data (a custom resource the mesh renders). */
+export interface KubernetesObject {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly metadata: { readonly name: string; readonly namespace?: string };
+  readonly spec: unknown;
+}
+
+/** Kiali published through the ingress gateway: the routing objects, applied once Kiali and the gateway run. */
+export interface KialiRoute {
+  readonly objects: readonly KubernetesObject[];
+  /** The ingress gateway (its release): the route is created once the gateway runs. */
   readonly gateway: pulumi.Resource;
 }
 
@@ -35,7 +40,7 @@ export interface ObservabilityArgs {
   readonly chartRepositories: ChartRepositoryOverrides;
   readonly prometheus: PrometheusSettings;
   readonly kialiAuth: KialiAuthStrategy;
-  readonly kialiIngress?: KialiIngress;
+  readonly kialiRoute?: KialiRoute;
   /** istiod releases (and anything else that must serve first). */
   readonly after: readonly pulumi.Resource[];
 }
@@ -43,23 +48,15 @@ export interface ObservabilityArgs {
 export class Observability extends pulumi.ComponentResource {
   /** Grafana's admin password: a Pulumi secret, never in plain outputs. */
   readonly grafanaAdminPassword: pulumi.Output<string>;
-  readonly kialiUrl?: string;
 
   constructor(name: string, args: ObservabilityArgs, opts?: pulumi.ComponentResourceOptions) {
     super("istio-openstack:observability:Observability", name, {}, opts);
     const child = { parent: this };
     const named = (...parts: string[]) => resourceName(args.clusterName, ...parts);
     const release = (releaseName: string, chart: PinnedChart, values: object, dependsOn: pulumi.Resource[]) =>
-      new k8s.helm.v3.Release(
+      chartRelease(
         named(releaseName),
-        {
-          name: releaseName,
-          namespace: ISTIO_NAMESPACE,
-          ...resolveChart(chart, args.chartRepositories),
-          values: values as Record<string, unknown>,
-          atomic: true,
-          timeout: 600,
-        },
+        { releaseName, chart, namespace: ISTIO_NAMESPACE, values, chartRepositories: args.chartRepositories },
         { ...child, dependsOn },
       );
     const after = [...args.after];
@@ -89,23 +86,13 @@ export class Observability extends pulumi.ComponentResource {
       jaeger,
     ]);
 
-    if (args.kialiIngress) {
-      const ingress = args.kialiIngress;
-      for (const resource of kialiExposure({
-        host: ingress.host,
-        tlsSecret: ingress.tlsSecret,
-        gatewayNamespace: ingress.gatewayNamespace,
-        gatewaySelector: ingress.gatewaySelector,
-        kialiService: `kiali.${ISTIO_NAMESPACE}.svc.cluster.local`,
-        kialiPort: 20001,
-      })) {
-        new k8s.apiextensions.CustomResource(
-          named("kiali", resource.kind.toLowerCase()),
-          { apiVersion: resource.apiVersion, kind: resource.kind, metadata: resource.metadata, spec: resource.spec },
-          { ...child, dependsOn: [kiali, ingress.gateway] },
-        );
-      }
-      this.kialiUrl = `https://${ingress.host}/kiali`;
+    const route = args.kialiRoute;
+    for (const object of route?.objects ?? []) {
+      new k8s.apiextensions.CustomResource(
+        named("kiali", object.kind.toLowerCase()),
+        { apiVersion: object.apiVersion, kind: object.kind, metadata: object.metadata, spec: object.spec },
+        { ...child, dependsOn: [kiali, ...(route ? [route.gateway] : [])] },
+      );
     }
 
     this.registerOutputs({});

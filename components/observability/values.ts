@@ -3,8 +3,8 @@
  * Every URL between them is explicit: nothing relies on a chart's guess of another's Service name.
  */
 import { stringify as toYaml } from "yaml";
-import { ISTIO_NAMESPACE } from "../mesh/revisions";
-import { istioDashboards } from "../versions";
+import { ISTIO_NAMESPACE } from "../../lib/istio";
+import { istioDashboards } from "../../lib/versions";
 
 /** In-cluster addresses; Service names follow from the release names below. */
 export const endpoints = {
@@ -14,6 +14,9 @@ export const endpoints = {
   /** OTLP/gRPC receiver the proxies send spans to (meshConfig.extensionProviders). */
   jaegerOtlp: { service: `jaeger.${ISTIO_NAMESPACE}.svc.cluster.local`, port: 4317 },
 } as const;
+
+/** Kiali's Service as the chart names it (release `kiali`). */
+export const KIALI_SERVICE = { name: "kiali", port: 20001 } as const;
 
 /** Local URLs after the port-forward commands exported as stack outputs. */
 export const portForwards = {

@@ -6,7 +6,7 @@ import { X509Certificate } from "node:crypto";
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { parseAllDocuments, parse as parseYaml, stringify } from "yaml";
-import { nthAddress, parseCidr } from "../../stacks/cidr";
+import { nthAddress, parseCidr } from "../../lib/cidr";
 
 export interface CloudConfigFile {
   readonly path: string;

@@ -6,7 +6,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { stringify as toYaml } from "yaml";
-import { kubernetes } from "../../components/versions";
+import { kubernetes } from "../../lib/versions";
 import { run, sleep } from "../lib/proc";
 import type { Bench } from "./bench";
 import { log } from "./bench";

@@ -2,7 +2,7 @@
  * Prints the pinned versions as shell assignments, so the e2e shell scripts read the one versions
  * module instead of repeating numbers: `eval "$(npx tsx e2e/lib/print-versions.ts)"`.
  */
-import { kubernetes, toolchain } from "../../components/versions";
+import { kubernetes, toolchain } from "../../lib/versions";
 
 const toShellName = (prefix: string, key: string): string =>
   `${prefix}_${key.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase()}`;

@@ -52,7 +52,7 @@ load_versions() {
   local name
   for name in TOOLCHAIN_PULUMI_CLI TOOLCHAIN_PULUMI_LANGUAGE_NODEJS TOOLCHAIN_TERRAFORM_PROVIDER_OPENSTACK \
     TOOLCHAIN_PULUMI_TERRAFORM_BRIDGE TOOLCHAIN_PULUMI_OPENSTACK_SDK TOOLCHAIN_ACTIONLINT; do
-    [[ -n "${!name:-}" ]] || die "components/versions.ts does not define ${name} (print-versions.ts printed no such line)"
+    [[ -n "${!name:-}" ]] || die "lib/versions.ts does not define ${name} (print-versions.ts printed no such line)"
     export "${name?}"
   done
   export E2E_TOOLCHAIN_VERSIONS_LOADED=1

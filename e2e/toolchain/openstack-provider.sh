@@ -60,7 +60,7 @@ check_sdk_token_list() {
   [[ -f "$SDK_DIR/package.json" ]] || die "no @pulumi/openstack in $SDK_DIR (run npm ci in $E2E_REPO_ROOT)"
   installed="$(node -p "require('$SDK_DIR/package.json').version.replace(/^v/, '')")"
   [[ "$installed" == "$SDK_VERSION" ]] ||
-    die "node_modules has @pulumi/openstack $installed but components/versions.ts pins $SDK_VERSION"
+    die "node_modules has @pulumi/openstack $installed but lib/versions.ts pins $SDK_VERSION"
   if ! diff <(bash "$MODULE_DIR/sdk-tokens.sh" "$SDK_DIR") "$MODULE_DIR/tokens/sdk-tokens.txt" >>"$logfile" 2>&1; then
     die_with_log "openstack-provider/tokens/sdk-tokens.txt is not the installed SDK's token list; regenerate it:
   bash e2e/toolchain/openstack-provider/sdk-tokens.sh > e2e/toolchain/openstack-provider/tokens/sdk-tokens.txt" "$logfile"
@@ -82,10 +82,10 @@ build() {
   (cd "$MODULE_DIR" && tar --exclude=./cmd/pulumi-resource-openstack/schema.json -cf - .) | (cd "$src" && tar -xf -)
   chmod -R u+w "$src"
   local ldflags="-s -w -X $VERSION_VAR=$SDK_VERSION" pinned
-  # components/versions.ts is the single source of the versions; the build copy's go.mod follows it.
+  # lib/versions.ts is the single source of the versions; the build copy's go.mod follows it.
   pinned="$(cd "$src" && go list -m -f '{{.Path}}@{{.Version}}' "$TF_MODULE" "$BRIDGE_MODULE" 2>>"$logfile" | tr '\n' ' ')"
   if [[ "$pinned" != "$TF_MODULE@v$TF_VERSION $BRIDGE_MODULE@v$BRIDGE_VERSION " ]]; then
-    log "note: openstack-provider/go.mod pins ${pinned}; building with the versions of components/versions.ts (update go.mod and go.sum to match)"
+    log "note: openstack-provider/go.mod pins ${pinned}; building with the versions of lib/versions.ts (update go.mod and go.sum to match)"
   fi
   (
     cd "$src"

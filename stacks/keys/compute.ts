@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { kubernetes } from "../../components/versions";
+import { kubernetes } from "../../lib/versions";
 import { key } from "../spec";
 import { dnsLabel, exactVersion, kubernetesQualifiedName, nonEmptyString } from "../types";
 

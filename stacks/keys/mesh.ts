@@ -4,7 +4,7 @@
  * (a tag points at a listed revision, prod guard rails) live in stacks/meshChecks.ts.
  */
 import { z } from "zod";
-import { istio } from "../../components/versions";
+import { istio } from "../../lib/versions";
 import { key } from "../spec";
 import { cidr, dnsLabel, exactVersion, ipv4, kubernetesQualifiedName } from "../types";
 

@@ -1,7 +1,6 @@
-import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { type ChartRepositoryOverrides, resolveChart } from "../../charts";
-import { clusterCharts, type PinnedChart } from "../../versions";
+import { clusterCharts, type PinnedChart } from "../../../lib/versions";
+import { type ChartRepositoryOverrides, chartRelease } from "../../charts";
 import { type CloudConfigInput, cinderCsiValues, occmValues, tigeraOperatorValues } from "./values";
 
 export interface ClusterAddonsArgs {
@@ -32,16 +31,15 @@ export class ClusterAddons extends pulumi.ComponentResource {
       values: pulumi.Input<object>,
       dependsOn: pulumi.Resource[] = [],
     ) =>
-      new k8s.helm.v3.Release(
+      chartRelease(
         logicalName,
         {
-          name: logicalName,
-          ...resolveChart(pinned, args.chartRepositories),
+          releaseName: logicalName,
+          chart: pinned,
           namespace,
           createNamespace: namespace !== "kube-system",
-          values: values as pulumi.Input<Record<string, pulumi.Input<unknown>>>,
-          cleanupOnFail: true,
-          timeout: 900,
+          values,
+          chartRepositories: args.chartRepositories,
         },
         { parent: this, dependsOn },
       );

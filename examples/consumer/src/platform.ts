@@ -1,6 +1,6 @@
 /** The platform as this project sees it: typed outputs of its stack, read through a StackReference. */
 import * as pulumi from "@pulumi/pulumi";
-import type { PlatformOutputs } from "../../../components/platformOutputs";
+import type { PlatformOutputs } from "../../../components/platform/contract";
 
 /** The output-contract version this consumer is written against. */
 export const SUPPORTED_CONTRACT_VERSION = 1;

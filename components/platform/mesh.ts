@@ -1,20 +1,17 @@
 /**
  * The mesh and observability layers, wired from the stack config: maps config keys to the typed
- * settings of IstioMesh and Observability, builds both (children of the Platform, on the cluster's
- * Kubernetes provider, after its add-ons) and shapes their stack outputs.
+ * settings of IstioMesh and Observability and builds both (children of the Platform, on the
+ * cluster's Kubernetes provider, after its add-ons).
  */
-import type * as k8s from "@pulumi/kubernetes";
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
+import { ISTIO_NAMESPACE } from "../../lib/istio";
 import type { StackConfig } from "../../stacks/load";
+import { type GatewayPlacement, IstioMesh } from "../mesh/istioMesh";
+import { kialiExposure } from "../mesh/policy";
+import { planRevisions, type RevisionPlan } from "../mesh/revisions";
 import { Observability } from "../observability/observability";
-import { endpoints, portForwards, TRACING_PROVIDER } from "../observability/values";
-import { type GatewayPlacement, IstioMesh } from "./istioMesh";
-import { injectionLabel, planRevisions, type RevisionPlan } from "./revisions";
-
-export interface ClusterAccess {
-  readonly provider: k8s.Provider;
-  readonly addonsReady: pulumi.Resource[];
-}
+import { endpoints, KIALI_SERVICE, TRACING_PROVIDER } from "../observability/values";
+import type { ClusterAccess } from "./cluster";
 
 export interface MeshLayers {
   readonly plan: RevisionPlan;
@@ -22,12 +19,14 @@ export interface MeshLayers {
   readonly injectionTag: string;
   readonly mesh: IstioMesh;
   readonly observability: Observability;
+  /** Kiali through the ingress gateway over TLS, when kialiHost is set. */
+  readonly kialiUrl?: string;
 }
 
 /** Where the gateway pods get their sidecar: the `default` tag, so moving it moves the gateways. */
 const GATEWAY_TAG = "default";
 
-export function ingressPlacement(config: StackConfig): GatewayPlacement {
+function ingressPlacement(config: StackConfig): GatewayPlacement {
   return {
     namespace: config.ingressGatewayNamespace,
     releaseName: "istio-ingressgateway",
@@ -61,7 +60,11 @@ function egressPlacement(config: StackConfig): GatewayPlacement {
   };
 }
 
-export function buildMeshLayers(parent: pulumi.Resource, config: StackConfig, cluster: ClusterAccess): MeshLayers {
+export function buildMeshLayers(
+  parent: pulumi.Resource,
+  config: StackConfig,
+  cluster: Pick<ClusterAccess, "provider" | "addonsReady">,
+): MeshLayers {
   const plan = planRevisions(config.istioRevisions, config.istioRevisionTags);
   const opts: pulumi.ComponentResourceOptions = { parent, providers: { kubernetes: cluster.provider } };
   const mesh = new IstioMesh(
@@ -90,6 +93,22 @@ export function buildMeshLayers(parent: pulumi.Resource, config: StackConfig, cl
     },
     opts,
   );
+  // Kiali published through the ingress gateway: the mesh's routing objects, created by the
+  // observability layer once Kiali and the gateway run.
+  const kialiRoute =
+    config.kialiHost && config.kialiTlsSecret
+      ? {
+          objects: kialiExposure({
+            host: config.kialiHost,
+            tlsSecret: config.kialiTlsSecret,
+            gatewayNamespace: mesh.ingressNamespace,
+            gatewaySelector: mesh.ingressSelector,
+            kialiService: `${KIALI_SERVICE.name}.${ISTIO_NAMESPACE}.svc.cluster.local`,
+            kialiPort: KIALI_SERVICE.port,
+          }),
+          gateway: mesh.ingressRelease,
+        }
+      : undefined;
   const observability = new Observability(
     `${config.clusterName}-observability`,
     {
@@ -101,45 +120,16 @@ export function buildMeshLayers(parent: pulumi.Resource, config: StackConfig, cl
         ...(config.prometheusStorageClass ? { storageClass: config.prometheusStorageClass } : {}),
       },
       kialiAuth: config.kialiAuthStrategy,
-      ...(config.kialiHost && config.kialiTlsSecret
-        ? {
-            kialiIngress: {
-              host: config.kialiHost,
-              tlsSecret: config.kialiTlsSecret,
-              gatewayNamespace: mesh.ingressNamespace,
-              gatewaySelector: mesh.ingressSelector,
-              gateway: mesh.ingressRelease,
-            },
-          }
-        : {}),
+      ...(kialiRoute ? { kialiRoute } : {}),
       after: [...mesh.istiodReleases],
     },
     opts,
   );
-  return { plan, injectionTag: config.meshInjectionTag, mesh, observability };
-}
-
-/** The mesh's part of the stack-output contract (components/outputs.ts, tests/fixtures/output-contract.json). */
-export function meshOutputs(layers: MeshLayers) {
-  const { plan, mesh, observability } = layers;
   return {
-    /** Label a namespace with this to join the mesh through the stack's injection tag. */
-    injectionLabel: injectionLabel(layers.injectionTag),
-    mesh: pulumi.output({
-      ingressGateway: {
-        namespace: mesh.ingressNamespace,
-        service: mesh.ingressService,
-        address: mesh.ingressAddress.apply((address) => address ?? null),
-      },
-      revisions: plan.revisions.map((r) => ({ version: r.version, revision: r.name })),
-      tags: Object.fromEntries(plan.tags.map((t) => [t.tag, t.revision.name])),
-      defaultRevision: plan.defaultRevision.name,
-    }),
-    observability: pulumi.output({
-      kiali: { ...portForwards.kiali, externalUrl: observability.kialiUrl ?? null },
-      grafana: portForwards.grafana,
-      tracing: portForwards.jaeger,
-      prometheus: portForwards.prometheus,
-    }),
+    plan,
+    injectionTag: config.meshInjectionTag,
+    mesh,
+    observability,
+    ...(kialiRoute ? { kialiUrl: `https://${config.kialiHost}/kiali` } : {}),
   };
 }

@@ -3,11 +3,13 @@
  * typed and versioned; a test fails when an output disappears or changes shape.
  */
 import * as pulumi from "@pulumi/pulumi";
-import type { StackConfig } from "../stacks/load";
-import type { NodePool } from "./compute/nodePool";
-import { meshOutputs } from "./mesh";
-import type { ClusterNetwork } from "./network/clusterNetwork";
-import type { Platform } from "./platform";
+import type { StackConfig } from "../../stacks/load";
+import type { NodePool } from "../compute/nodePool";
+import { injectionLabel } from "../mesh/revisions";
+import type { ClusterNetwork } from "../network/clusterNetwork";
+import { portForwards } from "../observability/values";
+import type { Platform } from ".";
+import type { MeshLayers } from "./mesh";
 
 /** Bump on a breaking change (an output removed, renamed or changing type). */
 export const OUTPUT_CONTRACT_VERSION = 1;
@@ -35,7 +37,32 @@ export function stackOutputs(platform: Platform, config: StackConfig) {
   };
 }
 
-/** The mesh layer's outputs (see components/mesh/index.ts); null without a cluster (openstack-only). */
+/** The mesh's part of the contract (tests/fixtures/output-contract.json). */
+export function meshOutputs(layers: MeshLayers) {
+  const { plan, mesh } = layers;
+  return {
+    /** Label a namespace with this to join the mesh through the stack's injection tag. */
+    injectionLabel: injectionLabel(layers.injectionTag),
+    mesh: pulumi.output({
+      ingressGateway: {
+        namespace: mesh.ingressNamespace,
+        service: mesh.ingressService,
+        address: mesh.ingressAddress.apply((address) => address ?? null),
+      },
+      revisions: plan.revisions.map((r) => ({ version: r.version, revision: r.name })),
+      tags: Object.fromEntries(plan.tags.map((t) => [t.tag, t.revision.name])),
+      defaultRevision: plan.defaultRevision.name,
+    }),
+    observability: pulumi.output({
+      kiali: { ...portForwards.kiali, externalUrl: layers.kialiUrl ?? null },
+      grafana: portForwards.grafana,
+      tracing: portForwards.jaeger,
+      prometheus: portForwards.prometheus,
+    }),
+  };
+}
+
+/** The mesh layer's outputs; null without a cluster (openstack-only). */
 function meshStackOutputs(platform: Platform) {
   const outputs = platform.mesh ? meshOutputs(platform.mesh) : undefined;
   return {
@@ -72,4 +99,4 @@ function nodeAddresses(pool: NodePool) {
 export type StackOutputs = ReturnType<typeof stackOutputs>;
 
 /** What consumers read through a StackReference (plain values); kept in step by tests/outputs-contract.test.ts. */
-export type { PendingPlatformOutput, PlatformOutputs } from "./platformOutputs";
+export type { PendingPlatformOutput, PlatformOutputs } from "./contract";

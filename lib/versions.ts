@@ -14,8 +14,6 @@
  */
 export const kubernetes = {
   version: "1.36.3",
-  /** pkgs.k8s.io serves one apt repository per minor version. */
-  aptRepositoryMinor: "v1.36",
 } as const;
 
 /** Tool versions of the real-engine harness (e2e/). Built from the Go module proxy where no binary exists. */

@@ -1,0 +1,104 @@
+/**
+ * The Kubernetes layer on the OpenStack nodes, wired from the stack config: what each node boots
+ * with (kubeadm and the Pulumi-owned PKI, or only node preparation in openstack-only mode), the
+ * readiness gate and provider, and the add-ons every workload needs.
+ */
+import type * as k8s from "@pulumi/kubernetes";
+import type * as openstack from "@pulumi/openstack";
+import * as pulumi from "@pulumi/pulumi";
+import type { StackConfig } from "../../stacks/load";
+import { ClusterAddons } from "../cluster/addons/clusterAddons";
+import { renderUserData } from "../cluster/bootstrap/cloudInit";
+import { ClusterBootstrap, type NodeKubernetesSettings } from "../cluster/clusterBootstrap";
+import { KubernetesCluster } from "../cluster/kubernetesCluster";
+import type { NodeSpec } from "../compute/layout";
+import type { ApiEndpoint } from "../endpoint/apiEndpoint";
+import type { Infrastructure } from "./openstack";
+
+/** How later layers reach the cluster: built here (kubeadm) or given (existing). */
+export interface ClusterAccess {
+  readonly provider: k8s.Provider;
+  /** Secret. */
+  readonly kubeconfig: pulumi.Output<string>;
+  /** What the mesh waits for: CNI, cloud provider, CSI (nothing for an existing cluster). */
+  readonly addonsReady: pulumi.Resource[];
+}
+
+export type NodeUserDataFn = (node: NodeSpec, port: openstack.networking.Port) => pulumi.Input<string>;
+
+export interface NodeUserData {
+  /** The cluster's PKI and kubeadm documents; undefined in openstack-only mode. */
+  readonly bootstrap?: ClusterBootstrap;
+  /** The user data of a pool's nodes, given the pool's Kubernetes labels and taints. */
+  forPool(settings: NodeKubernetesSettings): NodeUserDataFn;
+}
+
+/** pkgs.k8s.io serves one repository per minor version: 1.36.3 → v1.36. */
+function aptMinor(version: string): string {
+  const [major, minor] = version.split(".");
+  return `v${major}.${minor}`;
+}
+
+export function nodeUserData(parent: pulumi.Resource, config: StackConfig, apiEndpoint: ApiEndpoint): NodeUserData {
+  const aptRepositoryMinor = aptMinor(config.kubernetesVersion);
+  if (config.clusterMode !== "kubeadm") {
+    return {
+      forPool: () => (node) =>
+        renderUserData({ hostname: node.name, kubernetesVersion: config.kubernetesVersion, aptRepositoryMinor }),
+    };
+  }
+  const bootstrap = new ClusterBootstrap(
+    `${config.clusterName}-bootstrap`,
+    {
+      clusterName: config.clusterName,
+      kubernetesVersion: config.kubernetesVersion,
+      aptRepositoryMinor,
+      podCidr: config.podCidr,
+      serviceCidr: config.serviceCidr,
+      endpointAddress: apiEndpoint.address,
+      endpointInternalAddress: apiEndpoint.internalAddress,
+    },
+    { parent },
+  );
+  return { bootstrap, forPool: (settings) => (node, port) => bootstrap.userData(node, port, settings) };
+}
+
+/** The readiness gate, the Kubernetes provider and the add-ons, once the nodes exist. */
+export function kubernetesLayer(
+  parent: pulumi.Resource,
+  config: StackConfig,
+  infrastructure: Infrastructure,
+  bootstrap: ClusterBootstrap,
+): ClusterAccess {
+  const { apiEndpoint, controlPlane, workerPools, network, applicationCredential } = infrastructure;
+  const kubernetesCluster = new KubernetesCluster(
+    `${config.clusterName}-cluster`,
+    {
+      clusterName: config.clusterName,
+      endpointAddress: apiEndpoint.address,
+      pki: bootstrap.pki,
+      nodes: [controlPlane, ...workerPools, apiEndpoint],
+      readinessTimeoutSeconds: config.readinessTimeoutSeconds,
+    },
+    { parent },
+  );
+  const addons = new ClusterAddons(
+    `${config.clusterName}-addons`,
+    {
+      clusterName: config.clusterName,
+      podCidr: config.podCidr,
+      networkMtu: config.networkMtu,
+      chartRepositories: config.chartRepositories,
+      cloud: pulumi.output({
+        authUrl: config.keystoneUrl as string,
+        ...(config.openstackRegion ? { region: config.openstackRegion } : {}),
+        applicationCredentialId: applicationCredential.id,
+        applicationCredentialSecret: applicationCredential.secret,
+        floatingNetworkId: network.externalNetworkId,
+        subnetId: network.subnetId,
+      }),
+    },
+    { parent, providers: { kubernetes: kubernetesCluster.provider } },
+  );
+  return { provider: kubernetesCluster.provider, kubeconfig: kubernetesCluster.kubeconfig, addonsReady: addons.ready };
+}

@@ -1,0 +1,200 @@
+/**
+ * The OpenStack layer, wired from the stack config: network and security groups, the API endpoint,
+ * the cloud provider's application credential, the admin key pair and the node pools.
+ */
+import * as openstack from "@pulumi/openstack";
+import type * as pulumi from "@pulumi/pulumi";
+import type { WorkerPoolConfig } from "../../stacks/keys/compute";
+import type { StackConfig } from "../../stacks/load";
+import { keyPairName } from "../compute/keyPair";
+import { poolNodes } from "../compute/layout";
+import { NodePool, type NodePoolArgs } from "../compute/nodePool";
+import { ApiEndpoint } from "../endpoint/apiEndpoint";
+import { resourceName } from "../names";
+import { ClusterNetwork, type NetworkPlacement } from "../network/clusterNetwork";
+import type { NodeUserData } from "./cluster";
+
+/** The OpenStack layer's results that the outputs and later layers use. */
+export interface Infrastructure {
+  readonly network: ClusterNetwork;
+  readonly apiEndpoint: ApiEndpoint;
+  readonly controlPlane: NodePool;
+  readonly workerPools: readonly NodePool[];
+  readonly applicationCredential: openstack.identity.ApplicationCredential;
+  /** What the nodes boot with; carries the cluster's PKI when clusterMode is kubeadm. */
+  readonly nodeUserData: NodeUserData;
+}
+
+type PoolDefaults = Pick<NodePoolArgs, "clusterName" | "networkId" | "subnetId" | "keyPairName" | "protect">;
+
+/**
+ * Builds everything on OpenStack. `userDataFor` is called once the API endpoint's address exists
+ * (it goes into certificates and kubeadm's controlPlaneEndpoint), before any node is created.
+ */
+export function openstackLayer(
+  parent: pulumi.Resource,
+  config: StackConfig,
+  userDataFor: (apiEndpoint: ApiEndpoint) => NodeUserData,
+): Infrastructure {
+  const provider = new openstack.Provider(
+    "openstack",
+    {
+      ...(config.openstackCloud ? { cloud: config.openstackCloud } : {}),
+      ...(config.openstackRegion ? { region: config.openstackRegion } : {}),
+    },
+    { parent },
+  );
+  const onOpenstack: pulumi.ComponentResourceOptions = { parent, providers: { openstack: provider } };
+  const onOpenstackResource: pulumi.CustomResourceOptions = { parent, provider };
+  const clusterName = config.clusterName;
+  const apiBehindLoadBalancer = config.controlPlaneCount > 1;
+
+  const network = new ClusterNetwork(
+    `${clusterName}-network`,
+    {
+      clusterName,
+      placement: networkPlacement(config),
+      nodeCidr: config.nodeCidr,
+      externalNetwork: config.externalNetwork,
+      adminCidrs: config.adminCidrs,
+      apiBehindLoadBalancer,
+      sshEnabled: config.sshPublicKey !== undefined,
+      protect: config.protectResources,
+    },
+    onOpenstack,
+  );
+
+  const apiEndpoint = new ApiEndpoint(
+    `${clusterName}-api`,
+    {
+      clusterName,
+      loadBalancer: apiBehindLoadBalancer,
+      subnetId: network.subnetId,
+      floatingIpPool: network.externalNetworkName,
+      ...(network.securityGroupIds.apiLoadBalancer
+        ? { securityGroupId: network.securityGroupIds.apiLoadBalancer }
+        : {}),
+      allowedCidrs: [...config.adminCidrs, network.nodeCidr],
+      routerReady: network.routerReady,
+      protect: config.protectResources,
+    },
+    onOpenstack,
+  );
+
+  // The cloud-controller-manager and Cinder CSI authenticate with a credential of their own, revocable alone.
+  const applicationCredential = new openstack.identity.ApplicationCredential(
+    resourceName(clusterName, "cloud-provider"),
+    {
+      name: resourceName(clusterName, "cloud-provider"),
+      description: `${clusterName}: OpenStack cloud-controller-manager and Cinder CSI (managed by Pulumi)`,
+      unrestricted: false,
+    },
+    onOpenstackResource,
+  );
+
+  const keyPair = config.sshPublicKey
+    ? new openstack.compute.Keypair(
+        resourceName(clusterName, "admin"),
+        { name: keyPairName(clusterName, config.sshPublicKey), publicKey: config.sshPublicKey },
+        onOpenstackResource,
+      )
+    : undefined;
+
+  const nodeUserData = userDataFor(apiEndpoint);
+  const poolDefaults: PoolDefaults = {
+    clusterName,
+    networkId: network.networkId,
+    subnetId: network.subnetId,
+    ...(keyPair ? { keyPairName: keyPair.name } : {}),
+    protect: config.protectResources,
+  };
+  const controlPlane = new NodePool(
+    `${clusterName}-control-plane`,
+    {
+      ...poolDefaults,
+      pool: "control-plane",
+      nodes: poolNodes({
+        clusterName,
+        pool: "control-plane",
+        role: "control-plane",
+        count: config.controlPlaneCount,
+        availabilityZones: config.availabilityZones,
+        generation: 0,
+      }),
+      flavor: config.controlPlaneFlavor,
+      image: config.nodeImage,
+      serverGroupPolicy: config.controlPlaneServerGroupPolicy,
+      securityGroupIds: [network.securityGroupIds.controlPlane],
+      ...(config.controlPlaneBootVolumeSizeGb ? { bootVolume: { sizeGb: config.controlPlaneBootVolumeSizeGb } } : {}),
+      userData: nodeUserData.forPool({ labels: {} }),
+    },
+    onOpenstack,
+  );
+  apiEndpoint.attach(
+    controlPlane.nodes.map((node) => ({ name: node.spec.name, port: node.port, address: node.address })),
+  );
+
+  const workerPools = config.workerPools.map((pool) =>
+    workerPool(config, pool, poolDefaults, network, nodeUserData, onOpenstack),
+  );
+
+  return { network, apiEndpoint, controlPlane, workerPools, applicationCredential, nodeUserData };
+}
+
+function workerPool(
+  config: StackConfig,
+  pool: WorkerPoolConfig,
+  defaults: PoolDefaults,
+  network: ClusterNetwork,
+  nodeUserData: NodeUserData,
+  opts: pulumi.ComponentResourceOptions,
+): NodePool {
+  return new NodePool(
+    `${config.clusterName}-${pool.name}`,
+    {
+      ...defaults,
+      // Losing a worker is routine: only the control plane and the network are protected.
+      protect: false,
+      pool: pool.name,
+      nodes: poolNodes({
+        clusterName: config.clusterName,
+        pool: pool.name,
+        role: "worker",
+        count: pool.count,
+        availabilityZones: pool.availabilityZones.length > 0 ? pool.availabilityZones : config.availabilityZones,
+        generation: pool.generation,
+      }),
+      flavor: pool.flavor,
+      image: pool.image ?? config.nodeImage,
+      serverGroupPolicy: pool.serverGroupPolicy,
+      securityGroupIds: [network.securityGroupIds.worker],
+      ...(pool.bootVolume ? { bootVolume: pool.bootVolume } : {}),
+      ...(pool.floatingIps
+        ? { floatingIpPool: network.externalNetworkName, floatingIpDependsOn: network.routerReady }
+        : {}),
+      userData: nodeUserData.forPool({ labels: pool.labels, taints: pool.taints }),
+    },
+    opts,
+  );
+}
+
+function networkPlacement(config: StackConfig): NetworkPlacement {
+  if (config.networkMode === "existing") {
+    // Config validation guarantees both ids in existing mode.
+    return {
+      mode: "existing",
+      networkId: config.existingNetworkId as string,
+      subnetId: config.existingSubnetId as string,
+      ...(config.existingRouterId ? { routerId: config.existingRouterId } : {}),
+    };
+  }
+  return {
+    mode: "create",
+    mtu: config.networkMtu,
+    dnsNameservers: config.dnsNameservers,
+    allocationPool: {
+      ...(config.allocationPoolStart ? { start: config.allocationPoolStart } : {}),
+      ...(config.allocationPoolEnd ? { end: config.allocationPoolEnd } : {}),
+    },
+  };
+}
