@@ -10,7 +10,7 @@ import type { AddressInfo } from "node:net";
 import { parseAllDocuments } from "yaml";
 import { bootstrapScript } from "../components/cluster/bootstrap/cloudInit";
 import { type ClusterShape, initDocuments, joinDocuments } from "../components/cluster/bootstrap/kubeadm";
-import { deterministicEcKey, selfSignedCert } from "../tools/mockPki";
+import { deterministicEcKey, selfSignedCert } from "../tools/mocks/pki";
 import { PROJECT } from "./harness";
 
 const shape: ClusterShape = {

@@ -13,7 +13,7 @@ import {
   redirectKubeconfig,
   withCertificatesDir,
 } from "../e2e/bootstrap/checks";
-import { deterministicEcKey, selfSignedCert } from "../tools/mockPki";
+import { deterministicEcKey, selfSignedCert } from "../tools/mocks/pki";
 
 describe("e2e bootstrap checks", () => {
   it("finds the kubernetes Service IP of a service CIDR", () => {

@@ -89,7 +89,7 @@ export function baseValues(defaultRevision: Revision): BaseValues {
   return { defaultRevision: defaultRevision.name, global: { istioNamespace: ISTIO_NAMESPACE } };
 }
 
-export function meshConfig(settings: MeshSettings): MeshConfigValues {
+function meshConfig(settings: MeshSettings): MeshConfigValues {
   return {
     enablePrometheusMerge: true,
     enableTracing: true,
@@ -115,13 +115,13 @@ export function istiodValues(revision: Revision, settings: MeshSettings): Istiod
 }
 
 /** Octavia, through the OpenStack cloud-controller-manager, serves the LoadBalancer Service. */
-export const OCCM = {
+const OCCM = {
   proxyProtocol: "loadbalancer.openstack.org/proxy-protocol",
   keepFloatingIp: "loadbalancer.openstack.org/keep-floatingip",
 } as const;
 
 /** Envoy must expect the PROXY header Octavia prepends, or every connection fails. */
-export const PROXY_PROTOCOL_POD_CONFIG = JSON.stringify({ gatewayTopology: { proxyProtocol: {} } });
+const PROXY_PROTOCOL_POD_CONFIG = JSON.stringify({ gatewayTopology: { proxyProtocol: {} } });
 
 /** The gateway chart's own defaults that we keep (Prometheus scraping of the merged stats). */
 const GATEWAY_POD_ANNOTATIONS = {

@@ -6,8 +6,8 @@ import { X509Certificate } from "node:crypto";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
-import { certRequest, deterministicEcKey, locallySignedCert, selfSignedCert } from "../../tools/mockPki";
 import { freshKeySalt } from "../../tools/mocks";
+import { certRequest, deterministicEcKey, locallySignedCert, selfSignedCert } from "../../tools/mocks/pki";
 import { kubeadmDocuments, layOut, writeFilesOf } from "./checks";
 import type { EvaluatedStack } from "./evaluate";
 

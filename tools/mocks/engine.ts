@@ -3,9 +3,10 @@
  * every resource with its type, logical name, parent and inputs. `npm run plan`, the benchmark and
  * the tests all use it. Cloud-computed outputs (ids, addresses) are made up deterministically.
  */
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
-import { certRequest, deterministicEcKey, locallySignedCert, selfSignedCert } from "./mockPki";
+import { computedState, fakeId } from "./cloud";
+import { type State, unwrapSecrets } from "./secrets";
 
 export interface RecordedResource {
   /** type::name, unique within a run. */
@@ -17,11 +18,13 @@ export interface RecordedResource {
   readonly parent?: string;
   /** Inputs as the engine would receive them, secrets unwrapped (see secretInputs). */
   readonly inputs: Record<string, unknown>;
-  /** Names of the inputs that were Pulumi secrets. */
+  /** Names of the inputs that were Pulumi secrets (or held one). */
   readonly secretInputs: readonly string[];
+  /** Dotted paths of the secret values inside the inputs, e.g. "environment.KUBECONFIG_DATA". */
+  readonly secretPaths: readonly string[];
   /** The provider reference ("urn::id") the engine would use, for custom resources. */
   readonly provider?: string;
-  /** Logical names of the resources this one explicitly depends on (dependsOn). */
+  /** Keys (type::name) of the resources this one explicitly depends on (dependsOn). */
   readonly dependsOn: readonly string[];
   /** Resource options that matter to a reviewer. */
   readonly options: {
@@ -52,6 +55,11 @@ export interface MockRunOptions {
    * tls and random providers generate them: what the real-binary ring (npm run e2e:bootstrap) uses.
    */
   readonly keySalt?: string;
+  /**
+   * What a resource's provider computes beyond the stand-ins of ./cloud.ts, by type (e.g. a
+   * StackReference's outputs, a command's stdout); merged over the inputs like computed state.
+   */
+  readonly computed?: Readonly<Record<string, (name: string, inputs: State) => State>>;
 }
 
 /** A random salt for MockRunOptions.keySalt: 256 bits, so every run's key material is new. */
@@ -72,118 +80,11 @@ export interface MockRun {
   readonly computedOutputs: Readonly<Record<string, Record<string, unknown>>>;
 }
 
-export function fakeId(...parts: string[]): string {
-  const hex = createHash("sha256").update(parts.join("/")).digest("hex");
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
-}
-
-/** A deterministic address in the documentation range 198.51.100.0/24 for floating IPs and VIPs. */
-export function fakePublicAddress(name: string): string {
-  const byte = createHash("sha256").update(name).digest()[0];
-  return `198.51.100.${(byte % 250) + 2}`;
-}
-
-type State = Record<string, unknown>;
-
-const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
-const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
-
-function isSecretValue(value: unknown): value is { value: unknown } {
-  return typeof value === "object" && value !== null && (value as State)[SECRET_SIG_KEY] === SECRET_SIG;
-}
-
-/** Deep-unwraps the SDK's secret envelopes; returns the plain inputs and which top-level inputs were secret. */
-function unwrapSecrets(inputs: State): { plain: State; secretNames: string[] } {
-  const secretNames: string[] = [];
-  const unwrap = (value: unknown): unknown => {
-    if (isSecretValue(value)) return unwrap(value.value);
-    if (Array.isArray(value)) return value.map(unwrap);
-    if (typeof value === "object" && value !== null) {
-      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrap(v)]));
-    }
-    return value;
-  };
-  const plain: State = {};
-  for (const [name, value] of Object.entries(inputs)) {
-    if (JSON.stringify(value ?? null).includes(SECRET_SIG)) secretNames.push(name);
-    plain[name] = unwrap(value);
-  }
-  return { plain, secretNames };
-}
-type StateFn = (name: string, inputs: State, salt: string) => State;
-
-/**
- * A stand-in for Pulumi state: a resource with the same name and inputs keeps its outputs across
- * runs in a process (kept on globalThis, so it survives jest's isolated module registries).
- */
-const globalMockState = globalThis as { __mockStateStore?: Map<string, State> };
-globalMockState.__mockStateStore ??= new Map();
-const stateStore: Map<string, State> = globalMockState.__mockStateStore;
-
-function remembered(type: string, name: string, inputs: State, make: () => State): State {
-  const storeKey = `${type}::${name}::${JSON.stringify(inputs)}`;
-  const known = stateStore.get(storeKey);
-  if (known) return known;
-  const made = make();
-  stateStore.set(storeKey, made);
-  return made;
-}
-
-/** Lowercase alphanumerics from the name (and salt), like random.RandomString with upper and special off. */
-function fakeRandomString(name: string, length: number, salt = ""): string {
-  const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
-  const bytes = createHash("sha256")
-    .update(salt ? `mock-random:${salt}:${name}` : `mock-random:${name}`)
-    .digest();
-  return Array.from({ length }, (_, i) => alphabet[bytes[i % bytes.length] % alphabet.length]).join("");
-}
-
-/** An address in the node subnet for a port: 10.x addresses from the name, stable across runs. */
-function fakeFixedIp(name: string): string {
-  const bytes = createHash("sha256").update(`mock-port:${name}`).digest();
-  return `10.20.${bytes[0] % 4}.${(bytes[1] % 200) + 20}`;
-}
-
-/** What OpenStack (and the tls and random providers) would compute for the resource types the program creates. */
-const computedState: Record<string, StateFn> = {
-  "openstack:networking/port:Port": (name) => ({ allFixedIps: [fakeFixedIp(name)] }),
-  "openstack:networking/subnet:Subnet": (_name, inputs) => ({ cidr: inputs.cidr }),
-  "openstack:compute/instance:Instance": (name) => ({ accessIpV4: fakeFixedIp(name) }),
-  "openstack:compute/keypair:Keypair": (_name, inputs) => ({ name: inputs.name }),
-  "openstack:loadbalancer/loadBalancer:LoadBalancer": (name) => ({
-    vipAddress: fakeFixedIp(`${name}-vip`),
-    vipPortId: fakeId("vip-port", name),
-  }),
-  "openstack:identity/applicationCredential:ApplicationCredential": (name, _inputs, salt) => ({
-    secret: `mock-application-credential-secret-${fakeRandomString(name, 12, salt)}`,
-  }),
-  "tls:index/privateKey:PrivateKey": (name, _inputs, salt) => deterministicEcKey(name, salt),
-  "tls:index/selfSignedCert:SelfSignedCert": (name, inputs) =>
-    remembered("cert", name, inputs, () => ({ certPem: selfSignedCert(inputs) })),
-  "tls:index/certRequest:CertRequest": (name, inputs) =>
-    remembered("csr", name, inputs, () => ({ certRequestPem: certRequest(inputs) })),
-  "tls:index/locallySignedCert:LocallySignedCert": (name, inputs) =>
-    remembered("signed", name, inputs, () => ({ certPem: locallySignedCert(inputs) })),
-  "random:index/randomString:RandomString": (name, inputs, salt) => ({
-    result: fakeRandomString(name, Number(inputs.length), salt),
-  }),
-  "random:index/randomPassword:RandomPassword": (name, inputs, salt) => ({
-    result: fakeRandomString(name, Number(inputs.length), salt),
-  }),
-  "command:local:Command": () => ({ stdout: "", stderr: "" }),
-  "openstack:networking/network:Network": (_name, inputs) => ({ mtu: inputs.mtu ?? 1450 }),
-  "openstack:networking/floatingIp:FloatingIp": (name) => ({ address: fakePublicAddress(name) }),
-  // What Helm reports after an install, and a LoadBalancer Service once OCCM gave it an address.
-  "kubernetes:helm.sh/v3:Release": (_name, inputs) => ({
-    status: { name: inputs.name, namespace: inputs.namespace, version: inputs.version, status: "deployed" },
-  }),
-  "kubernetes:core/v1:Service": (name) => ({
-    status: { loadBalancer: { ingress: [{ ip: fakePublicAddress(name) }] } },
-  }),
-};
-
 export async function runUnderMocks(program: () => unknown, options: MockRunOptions): Promise<MockRun> {
-  const recorded = new Map<string, RecordedResource & { inputs: State; secretInputs: string[]; provider?: string }>();
+  const recorded = new Map<
+    string,
+    RecordedResource & { inputs: State; secretInputs: string[]; secretPaths: string[]; provider?: string }
+  >();
   const keyOf = new Map<pulumi.Resource, string>();
   const computedOutputs: Record<string, State> = {};
   let constructed = 0;
@@ -192,14 +93,18 @@ export async function runUnderMocks(program: () => unknown, options: MockRunOpti
   const mocks: pulumi.runtime.Mocks = {
     newResource(args: pulumi.runtime.MockResourceArgs) {
       registered++;
-      const { plain: inputs, secretNames } = unwrapSecrets((args.inputs ?? {}) as State);
+      const { plain: inputs, secretNames, secretPaths } = unwrapSecrets((args.inputs ?? {}) as State);
       const entry = recorded.get(`${args.type}::${args.name}`);
       if (entry) {
         entry.inputs = inputs;
         entry.secretInputs = secretNames;
+        entry.secretPaths = secretPaths;
         if (args.provider) entry.provider = args.provider;
       }
-      const extra = computedState[args.type]?.(args.name, inputs, options.keySalt ?? "") ?? {};
+      const extra =
+        options.computed?.[args.type]?.(args.name, inputs) ??
+        computedState[args.type]?.(args.name, inputs, options.keySalt ?? "") ??
+        {};
       if (args.custom !== false) computedOutputs[`${args.type}::${args.name}`] = extra;
       return { id: args.custom === false ? undefined : fakeId(args.type, args.name), state: { ...inputs, ...extra } };
     },
@@ -263,6 +168,7 @@ export async function runUnderMocks(program: () => unknown, options: MockRunOpti
           parent,
           inputs: {},
           secretInputs: [],
+          secretPaths: [],
           dependsOn,
           options: {
             ...(args.opts.protect ? { protect: true } : {}),
