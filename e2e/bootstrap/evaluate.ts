@@ -9,6 +9,7 @@
  */
 import { freshKeySalt } from "../../tools/mocks";
 import { evaluateStack } from "../../tools/plan";
+import { type KubernetesObject, namespacesFirst, programObjects } from "./objects";
 
 export interface EvaluatedNode {
   /** Logical name of the openstack.compute.Instance. */
@@ -35,6 +36,9 @@ export interface EvaluatedStack {
   /** Logical name of the cluster CA's tls.PrivateKey (to prove its key is not the name-derived one). */
   readonly clusterCaKeyResource: string;
   readonly nodes: readonly EvaluatedNode[];
+  /** The Kubernetes objects the program creates outside charts (objects.ts), and the namespaces they need first. */
+  readonly objects: readonly KubernetesObject[];
+  readonly namespaces: readonly string[];
   readonly evaluationMs: number;
 }
 
@@ -76,6 +80,8 @@ async function main(stack: string): Promise<void> {
       name: i.name,
       userData: String(i.inputs.userData),
     })),
+    objects: programObjects(run.resources),
+    namespaces: namespacesFirst(run.resources, programObjects(run.resources)),
     evaluationMs,
   };
   process.stdout.write(JSON.stringify(result));

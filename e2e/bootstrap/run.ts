@@ -8,7 +8,9 @@
  * on the first control-plane node's files (our CAs kept, the API server certificate signed by our
  * CA with the endpoint, VIP and first service IP as SANs); etcd + kube-apiserver started with the
  * flags kubeadm renders (e2e/kubernetes/apiserver.sh); the program's own admin kubeconfig lists
- * namespaces; the readiness gate's script passes; kubeadm computes the join hash the program pins;
+ * namespaces; the CRDs of ../shared/charts install and every Kubernetes object the program creates
+ * outside charts passes a strict server-side dry run (objects.ts); the readiness gate's script passes;
+ * kubeadm computes the join hash the program pins;
  * negative cases show the checks can fail. Every server is stopped, also on failure or Ctrl-C.
  *
  * Binaries come from e2e/kubernetes/toolchain.sh (cached under $E2E_CACHE_DIR, default

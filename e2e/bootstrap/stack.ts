@@ -6,7 +6,7 @@
 import { createHash, verify } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
-import { parse as parseYaml } from "yaml";
+import { parse as parseYaml, stringify } from "yaml";
 import { attemptTool as attempt, toolFailure as failure, runTool as run } from "../lib/proc";
 import {
   discoveryHashIn,
@@ -20,6 +20,10 @@ import {
 } from "./checks";
 import type { EvaluatedStack } from "./evaluate";
 import { BOOTSTRAP, foreignClientKubeconfig, joinCredentials, layOutNodes, type Node, PKI, SHARED_PKI } from "./nodes";
+import { acceptedByDryRun, crdFiles } from "./objects";
+
+/** The upstream charts' data beside the checkout (its CRDs; see ../shared/charts/README.md). */
+const CHARTS = path.resolve(__dirname, "..", "..", "..", "shared", "charts");
 
 export interface Tools {
   /** Directory with kubeadm, kube-apiserver and etcd of the pinned version (toolchain.sh). */
@@ -308,6 +312,76 @@ export class StackProof {
         if (!after.stdout.includes(`namespace/${ns}`)) throw failure(after, `namespace ${ns} missing`);
       }
       return `${after.stdout.trim().split("\n").length} namespaces, TLS verified for ${ev.floatingIp}`;
+    });
+
+    await this.step("CRDs of ../shared/charts", async () => {
+      const files = crdFiles(CHARTS);
+      for (const file of files) {
+        const applied = await this.kubectl(programConf, ["apply", "--server-side", "--force-conflicts", "-f", file]);
+        if (applied.status !== 0) throw failure(applied, `the API server refused the CRDs of ${file}`);
+      }
+      const established = await this.kubectl(programConf, [
+        "wait",
+        "--for=condition=Established",
+        "crd",
+        "--all",
+        "--timeout=60s",
+      ]);
+      if (established.status !== 0) throw failure(established, "CRDs did not become Established");
+      return `${established.stdout.trim().split("\n").length} CRDs established (Istio base, Gateway API, Calico)`;
+    });
+
+    await this.step("program objects: dry run", async () => {
+      // What the program creates outside charts, validated by the real API server against the real
+      // CRDs and built-in schemas: server-side apply, dry run, strict field validation (unknown or
+      // duplicate fields fail). Namespaces are created for real first, as the graph orders them.
+      const dir = path.join(this.scratch, "objects");
+      mkdirSync(dir, { recursive: true });
+      const namespaces = path.join(dir, "namespaces.yaml");
+      writeFileSync(
+        namespaces,
+        ev.namespaces
+          .map((name) => stringify({ apiVersion: "v1", kind: "Namespace", metadata: { name } }))
+          .join("---\n"),
+      );
+      if (ev.namespaces.length > 0) {
+        const created = await this.kubectl(programConf, ["apply", "--server-side", "-f", namespaces]);
+        if (created.status !== 0) throw failure(created, "could not create the program's namespaces");
+      }
+      const objects = ev.objects.filter((o) => o.kind !== "Namespace");
+      if (objects.length === 0) this.fail("the offline run has no Kubernetes objects outside charts");
+      const file = path.join(dir, "objects.yaml");
+      writeFileSync(file, objects.map((o) => stringify(o)).join("---\n"), { mode: 0o600 });
+      const result = await this.kubectl(programConf, [
+        "apply",
+        "--server-side",
+        "--dry-run=server",
+        "--validate=strict",
+        "--field-manager=pulumi-kubernetes",
+        "-f",
+        file,
+      ]);
+      if (result.status !== 0) throw failure(result, "the API server refused objects the program creates");
+      const accepted = acceptedByDryRun(result.stdout);
+      if (accepted !== objects.length)
+        throw failure(result, `the API server accepted ${accepted} of ${objects.length} objects`);
+      // Not a rubber stamp: the same kind of object with a field its CRD does not define is refused.
+      const probe = objects.find((o) => o.apiVersion.includes(".istio.io/"));
+      if (!probe) this.fail("no Istio custom resource among the program's objects");
+      const misspelt = path.join(dir, "misspelt.yaml");
+      writeFileSync(misspelt, stringify({ ...probe, spec: { ...(probe.spec as object), notAField: true } }));
+      const refused = await this.kubectl(programConf, [
+        "apply",
+        "--server-side",
+        "--dry-run=server",
+        "--validate=strict",
+        "-f",
+        misspelt,
+      ]);
+      if (refused.status === 0 || !/spec\.notAField/.test(refused.stderr))
+        throw failure(refused, `a ${probe.kind} with an unknown field was not refused by strict validation`);
+      const kinds = [...new Set(objects.map((o) => o.kind))].sort().join(", ");
+      return `${objects.length} objects accepted (${kinds}); ${ev.namespaces.length} namespaces created`;
     });
 
     await this.step("service-account token (sa.key)", async () => {

@@ -1,0 +1,71 @@
+/**
+ * The Kubernetes objects the program creates itself (not through a chart), taken from the offline
+ * run as the engine would send them, and the CRDs they need from ../shared/charts. Pure: the bootstrap
+ * ring (stack.ts) applies them to the real kube-apiserver.
+ */
+import { readdirSync } from "node:fs";
+import * as path from "node:path";
+
+/** A recorded resource of the offline run (tools/mocks RecordedResource), as far as this needs it. */
+export interface RunResource {
+  readonly type: string;
+  readonly name: string;
+  readonly inputs: Record<string, unknown>;
+}
+
+export interface KubernetesObject {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly metadata: { readonly name: string; readonly namespace?: string } & Record<string, unknown>;
+  readonly [field: string]: unknown;
+}
+
+/** Resource types that are not objects of the cluster's API (Helm releases are the charts' business). */
+const NOT_OBJECTS = /^kubernetes:(helm\.sh\/|yaml\/|kustomize\/)/;
+
+/**
+ * Every object the program would create through the Kubernetes provider. Reads (`Service.get`) carry
+ * no inputs and are left out; what the engine would send is exactly the recorded inputs.
+ */
+export function programObjects(resources: readonly RunResource[]): KubernetesObject[] {
+  return resources
+    .filter((r) => r.type.startsWith("kubernetes:") && !NOT_OBJECTS.test(r.type))
+    .filter((r) => typeof r.inputs.apiVersion === "string" && typeof r.inputs.kind === "string")
+    .map((r) => r.inputs as unknown as KubernetesObject);
+}
+
+/**
+ * Namespaces that exist before the program's namespaced objects on a real cluster: those it creates
+ * itself, and those its Helm releases create (`createNamespace`).
+ */
+export function namespacesFirst(resources: readonly RunResource[], objects: readonly KubernetesObject[]): string[] {
+  const own = objects.filter((o) => o.kind === "Namespace").map((o) => o.metadata.name);
+  const byReleases = resources
+    .filter((r) => r.type === "kubernetes:helm.sh/v3:Release" && r.inputs.createNamespace === true)
+    .map((r) => String(r.inputs.namespace));
+  return [...new Set([...own, ...byReleases])].sort();
+}
+
+/**
+ * The CRDs of ../shared/charts, in the order they are installed: Istio's (base chart), the Gateway
+ * API standard channel, Calico's and its operator's.
+ */
+export function crdFiles(chartsDir: string): string[] {
+  const yamlIn = (dir: string) =>
+    readdirSync(dir)
+      .filter((f) => f.endsWith(".yaml"))
+      .sort()
+      .map((f) => path.join(dir, f));
+  return [
+    path.join(chartsDir, "base", "crds", "crd-all.gen.yaml"),
+    ...yamlIn(path.join(chartsDir, "gateway-api-crds")),
+    ...yamlIn(path.join(chartsDir, "crd.projectcalico.org.v1", "crds")),
+    ...yamlIn(path.join(chartsDir, "crd.projectcalico.org.v1", "crds", "calico")),
+  ];
+}
+
+/** How many objects `kubectl apply --dry-run=server` reports as accepted (one line each). */
+export function acceptedByDryRun(output: string): number {
+  return output.split("\n").filter((line) => /^\S+\/\S+ serverside-applied \(server dry run\)$/.test(line.trim()))
+    .length;
+}
