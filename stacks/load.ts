@@ -109,12 +109,19 @@ function editDistance(a: string, b: string): number {
   return row[b.length];
 }
 
-function unknownKeyProblem(name: string, given: string): ConfigProblem {
+/**
+ * A mistyped key is reported with the nearest known one. Its value is shown only when it cannot be a
+ * secret: not when it was set with --secret, and not when the key it most likely meant is a secret
+ * key (a typo of existingKubeconfig set without --secret still holds a kubeconfig).
+ */
+function unknownKeyProblem(name: string, given: string, setAsSecret: boolean): ConfigProblem {
   const closest = keyNames
     .map((candidate) => ({ candidate, distance: editDistance(name.toLowerCase(), candidate.toLowerCase()) }))
     .sort((a, b) => a.distance - b.distance)[0];
-  const hint = closest && closest.distance <= 3 ? `did you mean ${closest.candidate}?` : "see the README for the keys";
-  return { path: name, given, expected: `unknown key (a typo is never ignored); ${hint}` };
+  const meant = closest && closest.distance <= 3 ? closest.candidate : undefined;
+  const hint = meant ? `did you mean ${meant}?` : "see the README for the keys";
+  const secret = setAsSecret || (meant !== undefined && Boolean(specs[meant].secret));
+  return { path: name, given, givenIsSecret: secret, expected: `unknown key (a typo is never ignored); ${hint}` };
 }
 
 function resolveEnvironment(raw: RawConfig, stack: string): Environment | undefined {
@@ -127,7 +134,7 @@ export function parseStackConfig(raw: RawConfig, stack: string, project = PROJEC
   const secretKeys = raw.secretKeys ?? new Set<string>();
 
   for (const [name, given] of Object.entries(raw.values)) {
-    if (!(name in specs)) problems.push(unknownKeyProblem(name, given));
+    if (!(name in specs)) problems.push(unknownKeyProblem(name, given, secretKeys.has(name)));
   }
 
   const environment = resolveEnvironment(raw, stack);

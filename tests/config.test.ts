@@ -267,3 +267,59 @@ describe("no value of any key crashes the loader", () => {
     );
   });
 });
+
+describe("a secret value never appears in a configuration error", () => {
+  const kubeconfig = "apiVersion: v1\nkind: Config\nusers: [{name: admin, user: {token: s3cr3t-t0ken-value}}]";
+  const secretKeyNames = Object.entries(configKeys)
+    .filter(([, spec]) => "secret" in spec && spec.secret)
+    .map(([name]) => name);
+
+  it("a mistyped secret key set with --secret: named, its value masked", () => {
+    const message = refusal("dev", { existingKubeconfg: kubeconfig }, ["existingKubeconfg"]);
+    expect(message).toContain("istio-openstack:existingKubeconfg: unknown key");
+    expect(message).toContain("did you mean existingKubeconfig?");
+    expect(message).toContain("(got [secret])");
+    expect(message).not.toContain("s3cr3t");
+  });
+
+  it("a mistyped secret key set without --secret is masked too (it still holds the secret)", () => {
+    const message = refusal("dev", { existingKubeConfig2: kubeconfig });
+    expect(message).toContain("istio-openstack:existingKubeConfig2: unknown key");
+    expect(message).not.toContain("s3cr3t");
+  });
+
+  it("a mistyped ordinary key keeps its value in the message (it helps and cannot leak)", () => {
+    expect(refusal("dev", { nodeCidrr: "10.20.0.0/16" })).toContain('(got "10.20.0.0/16")');
+  });
+
+  it("any value under any misspelling of a secret key, or refused by a secret key's own check, stays out", () => {
+    expect(secretKeyNames.length).toBeGreaterThan(0);
+    const typo = (name: string, at: number, with_: string) =>
+      `${name.slice(0, at % name.length)}${with_}${name.slice((at % name.length) + 1)}`;
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...secretKeyNames),
+        fc.nat(),
+        fc.constantFrom("x", "", "_", "Q"),
+        fc.string({ minLength: 8 }).map((s) => `SECRET-${s}`),
+        fc.boolean(),
+        (name, at, with_, value, asSecret) => {
+          const misspelt = typo(name, at, with_);
+          for (const [key, overrides] of [
+            [misspelt, { [misspelt]: value }],
+            [name, { [name]: "" }],
+          ] as const) {
+            let message = "";
+            try {
+              parseStackConfig(rawConfig("dev", overrides, asSecret ? [key] : []), "dev");
+            } catch (error) {
+              message = (error as Error).message;
+            }
+            expect(message).not.toContain("SECRET-");
+          }
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+});
