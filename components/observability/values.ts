@@ -2,7 +2,6 @@
  * Helm values of the observability charts (Prometheus, Grafana, Kiali, Jaeger) as pure functions.
  * Every URL between them is explicit: nothing relies on a chart's guess of another's Service name.
  */
-import { stringify as toYaml } from "yaml";
 import { ISTIO_NAMESPACE } from "../../lib/istio";
 import { istioDashboards } from "../../lib/versions";
 
@@ -47,41 +46,23 @@ export interface PrometheusValues {
   readonly server: {
     readonly retention: string;
     readonly persistentVolume: { readonly enabled: true; readonly size: string; readonly storageClass?: string };
+    readonly extraFlags: readonly string[];
   };
+  readonly configmapReload: { readonly prometheus: { readonly enabled: boolean } };
   readonly alertmanager: { readonly enabled: boolean };
   readonly "prometheus-pushgateway": { readonly enabled: boolean };
-  readonly extraScrapeConfigs: string;
 }
 
 /**
- * The chart's own `kubernetes-pods` job scrapes every pod annotated prometheus.io/scrape, which
- * covers the sidecars and gateways (Istio merges app and Envoy metrics on :15020). These two jobs
- * are the ones Istio documents for istiod and raw Envoy stats.
+ * Scraping: the chart's own `kubernetes-pods` job, and nothing Istio-specific on top. With metrics
+ * merging (meshConfig.enablePrometheusMerge, on) every sidecar and gateway serves its Envoy and agent
+ * metrics on :15020 under the prometheus.io annotations, and istiod's pods carry them too (its
+ * chart's deployment template): Istio documents the `envoy-stats`/`istiod` jobs as the alternative
+ * to that, not an addition (istio.io, Prometheus integration); both together count everything twice.
+ *
+ * The lifecycle API (POST /-/reload, /-/quit) stays off (the chart enables it for its reload
+ * sidecar): Prometheus reloads its configuration and rule files itself when their checksum changes.
  */
-export function istioScrapeConfigs(): string {
-  return toYaml([
-    {
-      job_name: "istiod",
-      kubernetes_sd_configs: [{ role: "endpoints", namespaces: { names: [ISTIO_NAMESPACE] } }],
-      relabel_configs: [
-        {
-          source_labels: ["__meta_kubernetes_service_name", "__meta_kubernetes_endpoint_port_name"],
-          action: "keep",
-          regex: "istiod.*;http-monitoring",
-        },
-      ],
-    },
-    {
-      job_name: "envoy-stats",
-      metrics_path: "/stats/prometheus",
-      kubernetes_sd_configs: [{ role: "pod" }],
-      relabel_configs: [
-        { source_labels: ["__meta_kubernetes_pod_container_port_name"], action: "keep", regex: ".*-envoy-prom" },
-      ],
-    },
-  ]);
-}
-
 export function prometheusValues(settings: PrometheusSettings): PrometheusValues {
   return {
     server: {
@@ -91,10 +72,11 @@ export function prometheusValues(settings: PrometheusSettings): PrometheusValues
         size: settings.storageSize,
         ...(settings.storageClass ? { storageClass: settings.storageClass } : {}),
       },
+      extraFlags: ["enable-feature=auto-reload-config"],
     },
+    configmapReload: { prometheus: { enabled: false } },
     alertmanager: { enabled: false },
     "prometheus-pushgateway": { enabled: false },
-    extraScrapeConfigs: istioScrapeConfigs(),
   };
 }
 
