@@ -3,7 +3,7 @@
  *
  * Upgrade path: change a version here, run `npm run plan -- --stack dev` and `npm test`, read the
  * plan diff (rendered user data and Helm values land in plan/<stack>/), then roll it out stack by
- * stack (dev → staging → prod). Kubernetes node upgrades are a deliberate node roll (see README);
+ * stack (dev → staging → prod). Kubernetes node upgrades: see docs/operations.md;
  * Istio upgrades are a canary: add a revision, move the tags, remove the old revision.
  */
 
@@ -68,7 +68,7 @@ export const clusterCharts = {
  * Istio and its observability stack. Istio's charts moved with 1.31 to blob.istio.io (HTTP) and
  * ghcr.io (OCI); the old istio-release.storage.googleapis.com host is being retired. Every chart
  * here can be pointed at a mirror per stack (`chartRepositories`), never at another version.
- * Verified (see README, Versions): Istio 1.31.1 is the latest 1.31 patch (2026-09-21, security fix);
+ * Verified (see docs/versions.md): Istio 1.31.1 is the latest 1.31 patch (2026-09-21, security fix);
  * Kiali 2.31.0 is what Istio 1.31.1's own samples/addons/kiali.yaml renders.
  */
 export const istio = {

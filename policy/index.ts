@@ -1,4 +1,4 @@
-// The istio-openstack policy pack: pulumi preview --policy-pack policy (README: "Policy pack").
+// The istio-openstack policy pack: pulumi preview --policy-pack policy (docs/policy.md).
 import { PolicyPack } from "@pulumi/policy";
 import { policies } from "./policies";
 

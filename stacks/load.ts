@@ -119,7 +119,7 @@ function unknownKeyProblem(name: string, given: string, setAsSecret: boolean): C
     .map((candidate) => ({ candidate, distance: editDistance(name.toLowerCase(), candidate.toLowerCase()) }))
     .sort((a, b) => a.distance - b.distance)[0];
   const meant = closest && closest.distance <= 3 ? closest.candidate : undefined;
-  const hint = meant ? `did you mean ${meant}?` : "see the README for the keys";
+  const hint = meant ? `did you mean ${meant}?` : "see docs/configuration.md for the keys";
   const secret = setAsSecret || (meant !== undefined && Boolean(specs[meant].secret));
   return { path: name, given, givenIsSecret: secret, expected: `unknown key (a typo is never ignored); ${hint}` };
 }

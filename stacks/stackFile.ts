@@ -24,7 +24,9 @@ export function readStackFile(
   try {
     text = readFileSync(file, "utf8");
   } catch {
-    throw new Error(`no stack file ${file}: create it (see README: environments) or pick another --stack`);
+    throw new Error(
+      `no stack file ${file}: create it (see docs/configuration.md, environments) or pick another --stack`,
+    );
   }
   const document = (parseYaml(text) ?? {}) as { config?: Record<string, unknown> };
   const values: Record<string, string> = {};

@@ -43,7 +43,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /**
  * One pool of Nova instances: a server group, a Neutron port per node with the role's security
  * groups, the instances, and floating IPs where asked. A change of user data or image never
- * rebuilds a running node (ignoreChanges); replacing nodes is an explicit roll (README).
+ * rebuilds a running node (ignoreChanges); replacing nodes is an explicit roll (docs/operations.md).
  */
 export class NodePool extends pulumi.ComponentResource {
   readonly serverGroupId: pulumi.Output<string>;

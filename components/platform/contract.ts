@@ -2,7 +2,7 @@
  * The stack outputs as a consumer sees them through a StackReference: plain values, no Outputs.
  * Types only (no imports), so another project can import or copy this file without the platform's
  * dependencies. The reviewed, machine-checked description of the same contract is
- * tests/fixtures/output-contract.json (see README: "changing the contract"); the compile-time check
+ * tests/fixtures/output-contract.json (see docs/outputs.md, "Changing the contract"); the compile-time check
  * in tests/outputs-contract.test.ts keeps this interface and `stackOutputs()` in step.
  */
 

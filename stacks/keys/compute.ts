@@ -49,7 +49,7 @@ export const workerPool = z.strictObject({
   bootVolume: bootVolume.optional(),
   availabilityZones: z.array(nonEmptyString).default([]),
   floatingIps: z.boolean().default(false),
-  /** Bump to replace this pool's nodes on purpose: new nodes are created, then the old ones deleted (README: node rolls). */
+  /** Bump to replace this pool's nodes on purpose: new nodes are created, then the old ones deleted (docs/operations.md, node rolls). */
   generation: z.int().min(0).max(999).default(0),
 });
 export type WorkerPoolConfig = z.output<typeof workerPool>;

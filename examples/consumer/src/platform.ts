@@ -24,7 +24,7 @@ export interface Platform {
 export function checkContractVersion(version: number): void {
   if (version !== SUPPORTED_CONTRACT_VERSION) {
     throw new Error(
-      `the platform stack exports output contract v${version}; this project understands v${SUPPORTED_CONTRACT_VERSION} (see the platform README: changing the contract)`,
+      `the platform stack exports output contract v${version}; this project understands v${SUPPORTED_CONTRACT_VERSION} (see the platform's docs/outputs.md: changing the contract)`,
     );
   }
 }
