@@ -30,7 +30,7 @@
 #   `--<flag>=<value>` items only; a manifest with any other shape is refused loudly.
 # Without a manifest the command is kubeadm v1.33's default apiserver command for a
 # ClusterConfiguration with default networking (service subnet 10.96.0.0/12), written out below
-# (default_apiserver_flags), with the same rewrites applied. selftest.sh checks that the two agree.
+# (default_apiserver_flags), with the same rewrites applied.
 #
 # etcd flags follow kubeadm's etcd static pod (client and peer TLS with client-cert auth, the
 # etcd/ certificates of <pki-dir>), bound to 127.0.0.1 only; not set: --listen-metrics-urls
