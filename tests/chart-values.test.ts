@@ -49,8 +49,6 @@ const SCENARIOS: readonly Scenario[] = [
 const UNTIL_FIXED: Readonly<Record<string, readonly string[]>> = {
   // issue 16 item 5: chart 4.x has no provisionDataStore; storage is configured through userconfig.
   jaeger: ["provisionDataStore.cassandra", "provisionDataStore.elasticsearch", "provisionDataStore.kafka"],
-  // Kiali 2.14 removed istio_namespace (kiali/kiali 20237bb9): ignored since.
-  "kiali-server": ["istio_namespace"],
 };
 
 interface SeenRelease {

@@ -23,16 +23,19 @@ export const CHART_DATA_DIR = path.resolve(__dirname, "..", "..", "shared", "cha
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };
 
+/** Dot-separated path, `*` matching any one key; a list of keys where a key holds a dot ("grafana.ini"). */
+type PathPattern = string | readonly string[];
+
 interface FreeForm {
-  /** Dot-separated path of the map; `*` matches any one key. Keys below it are the chart's to pass on. */
-  readonly path: string;
+  /** The map; keys below it are the chart's to pass on. */
+  readonly path: PathPattern;
   /** Why it is free-form and where the chart (or the application) says so. */
   readonly why: string;
 }
 
 interface Documented {
-  /** Dot-separated leaf (or map) path the chart reads although its default values do not carry it. */
-  readonly path: string;
+  /** A leaf (or map) path the chart reads although its default values do not carry it. */
+  readonly path: PathPattern;
   readonly source: string;
 }
 
@@ -111,12 +114,16 @@ export const CHART_RULES: Readonly<Record<string, ChartRules>> = {
         path: "dashboardProviders",
         why: "file name → Grafana dashboard provider document (values.yaml: dashboardProviders)",
       },
-      { path: "grafana.ini", why: "grafana.ini sections and keys (Grafana's configuration reference)" },
+      { path: ["grafana.ini"], why: "grafana.ini sections and keys (Grafana's configuration reference)" },
+      { path: "envValueFrom", why: "environment variable name → valueFrom (values.yaml: envValueFrom)" },
     ],
-    documented: GRAFANA_DASHBOARD_FIELDS.map((field) => ({
-      path: `dashboards.*.*.${field}`,
-      source: "values.yaml, the commented example under `dashboards:`",
-    })),
+    documented: [
+      ...GRAFANA_DASHBOARD_FIELDS.map((field) => ({
+        path: `dashboards.*.*.${field}`,
+        source: "values.yaml, the commented example under `dashboards:`",
+      })),
+      { path: "lifecycleHooks.postStart", source: "values.yaml, the commented example under `lifecycleHooks:`" },
+    ],
   },
   "kiali-server": {
     documented: [
@@ -124,6 +131,10 @@ export const CHART_RULES: Readonly<Record<string, ChartRules>> = {
       "external_services.grafana.enabled",
       "external_services.grafana.internal_url",
       "external_services.grafana.external_url",
+      "external_services.grafana.datasource_uid",
+      "external_services.grafana.auth.type",
+      "external_services.grafana.auth.username",
+      "external_services.grafana.auth.password",
       "external_services.tracing.enabled",
       "external_services.tracing.provider",
       "external_services.tracing.use_grpc",
@@ -223,8 +234,8 @@ function inSchema(schema: JsonObject | undefined, p: readonly string[]): boolean
   return true;
 }
 
-const matches = (pattern: string, p: readonly string[]) => {
-  const segments = pattern.split(".");
+const matches = (pattern: PathPattern, p: readonly string[]) => {
+  const segments = typeof pattern === "string" ? pattern.split(".") : pattern;
   return segments.length <= p.length && segments.every((s, i) => s === "*" || s === p[i]);
 };
 

@@ -1,5 +1,6 @@
 // The Istio objects the program applies, validated against Istio's published CRD schemas.
 import { type IstioCustomResource, kialiExposure, meshTelemetry, peerAuthentications } from "../components/mesh/policy";
+import { publicRoutes } from "../components/observability/values";
 import { istioSchemaErrors } from "./istioSchema";
 
 const policy = {
@@ -21,8 +22,7 @@ describe("Istio custom resources match Istio's published schemas", () => {
         tlsSecret: "kiali-tls",
         gatewayNamespace: "istio-ingress",
         gatewaySelector: { istio: "ingressgateway" },
-        kialiService: "kiali.istio-system.svc.cluster.local",
-        kialiPort: 20001,
+        routes: publicRoutes(),
       }),
     ];
     expect(objects.map((o) => o.kind)).toEqual([

@@ -131,7 +131,7 @@ describe("Helm values", () => {
       retention: "30d",
       persistentVolume: { enabled: true, size: "100Gi" },
     });
-    const kiali = kialiValues("token");
+    const kiali = kialiValues({ strategy: "token", viewOnly: true });
     expect(kiali.auth.strategy).toBe("token");
     expect(kiali.external_services.prometheus.url).toBe("http://prometheus-server.istio-system.svc:80");
     expect(kiali.external_services.tracing).toMatchObject({ enabled: true, provider: "jaeger" });

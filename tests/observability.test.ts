@@ -1,13 +1,26 @@
 // The observability layer's decisions, as a user relies on them: one scrape per metric, alerts that
 // fire, credentials Kiali may use, links that work, dashboards that arrive or fail the deploy.
 
+import { spawnSync } from "node:child_process";
 import { parse as parseYaml } from "yaml";
 import { planRevisions } from "../components/mesh/revisions";
 import { gatewayValues, istiodValues } from "../components/mesh/values";
-import { prometheusValues } from "../components/observability/values";
+import {
+  type grafanaValues,
+  KIALI_GRAFANA_USER,
+  kialiGrafanaPassword,
+  type kialiValues,
+  kialiViewerScript,
+  prometheusValues,
+  SECRETS,
+} from "../components/observability/values";
 import { ISTIO_NAMESPACE } from "../lib/istio";
+import { ConfigError } from "../stacks/errors";
+import { parseStackConfig } from "../stacks/load";
 import { chartData, helmMerge } from "./chartValues";
+import { type Evaluation, evaluateStack, rawConfig } from "./harness";
 import { type DiscoveredTarget, keeps, type ScrapeJob, sdName } from "./scrapeTargets";
+import { requiredTool } from "./validators";
 
 type Values = Record<string, never>;
 
@@ -140,5 +153,182 @@ describe("Prometheus: one scrape per Istio target", () => {
     expect(values.server.extraFlags).toContain("enable-feature=auto-reload-config");
     // The chart's reload sidecar only works through the lifecycle endpoint.
     expect(values.configmapReload.prometheus.enabled).toBe(false);
+  });
+});
+
+const ofRelease = (run: Evaluation, release: string) =>
+  run.one("kubernetes:helm.sh/v3:Release", `mesh-${run.config.stack}-${release}`).inputs.values as Record<
+    string,
+    never
+  >;
+const secretNamed = (run: Evaluation, name: string) => {
+  const found = run
+    .ofType("kubernetes:core/v1:Secret")
+    .find((s) => (s.inputs.metadata as { name: string }).name === name);
+  if (!found) throw new Error(`no Secret ${name}`);
+  return found;
+};
+const EXISTING = {
+  clusterMode: "existing",
+  existingKubeconfig: "apiVersion: v1\nkind: Config\n",
+  keystoneUrl: undefined,
+};
+
+describe("Kiali's credentials: a read-only Grafana user, a stable signing key, view-only", () => {
+  let dev: Evaluation;
+  beforeAll(async () => {
+    dev = await evaluateStack("dev");
+  });
+
+  it("Kiali logs in to Grafana as a Viewer whose password only reaches Grafana and Kiali through a Secret", () => {
+    const kiali = ofRelease(dev, "kiali") as unknown as ReturnType<typeof kialiValues>;
+    const grafana = ofRelease(dev, "grafana") as unknown as ReturnType<typeof grafanaValues>;
+    const secret = secretNamed(dev, SECRETS.kialiGrafana.name);
+    expect(secret.secretInputs).toContain("stringData");
+    const password = (secret.inputs.stringData as Record<string, string>)[SECRETS.kialiGrafana.key];
+    expect(password.length).toBeGreaterThanOrEqual(40);
+    // Kiali: basic auth, the password read from that Secret (mounted by the chart), never in values.
+    expect(kiali.external_services.grafana.auth).toEqual({
+      type: "basic",
+      username: KIALI_GRAFANA_USER,
+      password: `secret:${SECRETS.kialiGrafana.name}:${SECRETS.kialiGrafana.key}`,
+    });
+    expect(JSON.stringify(kiali)).not.toContain(password);
+    expect(JSON.stringify(grafana)).not.toContain(password);
+    // Grafana: the same Secret in the container's environment, no anonymous access, new users Viewers.
+    expect(grafana.envValueFrom.KIALI_GRAFANA_PASSWORD).toEqual({
+      secretKeyRef: { name: SECRETS.kialiGrafana.name, key: SECRETS.kialiGrafana.key },
+    });
+    expect(grafana["grafana.ini"]["auth.anonymous"]).toEqual({ enabled: false });
+    expect(grafana["grafana.ini"].users).toMatchObject({ allow_sign_up: false, auto_assign_org_role: "Viewer" });
+    const script = grafana.lifecycleHooks.postStart.exec.command.at(-1) ?? "";
+    expect(script).toContain(`"login":"${KIALI_GRAFANA_USER}"`);
+    expect(script).toContain('{"role":"Viewer"}');
+  });
+
+  it("the viewer password is derived from the admin password, which it does not reveal", () => {
+    const admin = (secretNamed(dev, SECRETS.grafanaAdmin.name).inputs.stringData as Record<string, string>)[
+      SECRETS.grafanaAdmin.passwordKey
+    ];
+    const viewer = (secretNamed(dev, SECRETS.kialiGrafana.name).inputs.stringData as Record<string, string>)[
+      SECRETS.kialiGrafana.key
+    ];
+    expect(viewer).toBe(kialiGrafanaPassword(admin));
+    expect(viewer).not.toContain(admin);
+    expect(kialiGrafanaPassword(`${admin}x`)).not.toBe(viewer);
+  });
+
+  it("Grafana's user-creation hook is valid POSIX shell (shellcheck) and exits non-zero on failure", () => {
+    const script = kialiViewerScript();
+    const result = spawnSync(requiredTool("shellcheck"), ["-s", "sh", "-"], { input: script, encoding: "utf8" });
+    expect(result.stdout + result.stderr).toBe("");
+    expect(result.status).toBe(0);
+    expect(script.split("\n")[0]).toBe("set -eu");
+    expect(script).toMatch(/exit 1/);
+  });
+
+  it("Kiali signs sessions with a key from a Secret, not one the chart makes up at every upgrade", () => {
+    const kiali = ofRelease(dev, "kiali") as unknown as ReturnType<typeof kialiValues>;
+    expect(kiali.login_token.signing_key).toBe(`secret:${SECRETS.kialiSigningKey.name}:${SECRETS.kialiSigningKey.key}`);
+    const key = (secretNamed(dev, SECRETS.kialiSigningKey.name).inputs.stringData as Record<string, string>)[
+      SECRETS.kialiSigningKey.key
+    ];
+    // Kiali accepts 16, 24 or 32 bytes (config.go validateSigningKey).
+    expect([16, 24, 32]).toContain(Buffer.byteLength(key));
+    expect(secretNamed(dev, SECRETS.kialiSigningKey.name).secretInputs).toContain("stringData");
+  });
+
+  it("Kiali is view-only unless kialiViewOnly is false", async () => {
+    expect((ofRelease(dev, "kiali") as unknown as ReturnType<typeof kialiValues>).deployment.view_only_mode).toBe(true);
+    const editable = await evaluateStack("dev", { kialiViewOnly: false });
+    expect((ofRelease(editable, "kiali") as unknown as ReturnType<typeof kialiValues>).deployment.view_only_mode).toBe(
+      false,
+    );
+  });
+
+  it("given as secret config, the keys are used as given and no @pulumi/random resource is created (existing cluster)", async () => {
+    const run = await evaluateStack(
+      "dev",
+      {
+        ...EXISTING,
+        grafanaAdminPassword: "correct-horse-battery-staple",
+        kialiSigningKey: "0123456789abcdef0123456789abcdef",
+      },
+      { secretKeys: ["existingKubeconfig", "grafanaAdminPassword", "kialiSigningKey"] },
+    );
+    expect(run.resources.filter((r) => r.type.startsWith("random:")).map((r) => r.name)).toEqual([]);
+    expect(
+      (secretNamed(run, SECRETS.kialiSigningKey.name).inputs.stringData as Record<string, string>)[
+        SECRETS.kialiSigningKey.key
+      ],
+    ).toBe("0123456789abcdef0123456789abcdef");
+    expect(
+      (secretNamed(run, SECRETS.grafanaAdmin.name).inputs.stringData as Record<string, string>)[
+        SECRETS.grafanaAdmin.passwordKey
+      ],
+    ).toBe("correct-horse-battery-staple");
+  });
+
+  it("a wrong signing key or a plain-text password is refused, naming the key and never printing the value", () => {
+    let message = "";
+    try {
+      parseStackConfig(
+        rawConfig("dev", { kialiSigningKey: "twenty-chars-long!!!", grafanaAdminPassword: "short-and-plain" }, [
+          "kialiSigningKey",
+        ]),
+        "dev",
+      );
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      message = (error as ConfigError).message;
+    }
+    expect(message).toMatch(/kialiSigningKey: must be exactly 16, 24 or 32 bytes long/);
+    expect(message).toMatch(/grafanaAdminPassword: must be set as a secret/);
+    expect(message).not.toContain("twenty-chars-long");
+    expect(message).not.toContain("short-and-plain");
+  });
+});
+
+describe("links that work for whoever opens Kiali", () => {
+  it("without kialiHost: Kiali links to the port-forward URLs the stack outputs name", async () => {
+    const run = await evaluateStack("dev");
+    const kiali = ofRelease(run, "kiali") as unknown as ReturnType<typeof kialiValues>;
+    const outputs = run.outputs.observability as { grafana: { url: string }; tracing: { url: string } };
+    expect(kiali.external_services.grafana.external_url).toBe(outputs.grafana.url);
+    expect(kiali.external_services.tracing.external_url).toBe(outputs.tracing.url);
+    const grafana = ofRelease(run, "grafana") as unknown as ReturnType<typeof grafanaValues>;
+    expect(grafana["grafana.ini"].server.root_url).toBe(`${outputs.grafana.url}/`);
+  });
+
+  it("with kialiHost: Grafana is published on the same host under /grafana (TLS, its own login); the unauthenticated Jaeger UI is not", async () => {
+    const run = await evaluateStack("prod", { kialiHost: "mesh.example.com", kialiTlsSecret: "mesh-tls" });
+    const kiali = ofRelease(run, "kiali") as unknown as ReturnType<typeof kialiValues>;
+    const grafana = ofRelease(run, "grafana") as unknown as ReturnType<typeof grafanaValues>;
+    expect(kiali.external_services.grafana.external_url).toBe("https://mesh.example.com/grafana");
+    expect(grafana["grafana.ini"].server).toEqual({
+      root_url: "https://mesh.example.com/grafana/",
+      serve_from_sub_path: true,
+    });
+    expect(grafana["grafana.ini"].security).toMatchObject({ cookie_secure: true });
+    // No dead localhost link: Kiali shows traces itself, Grafana browses them behind its login.
+    expect(kiali.external_services.tracing.external_url).toBe("");
+    const datasources = (grafana.datasources["datasources.yaml"] as { datasources: { type: string; url: string }[] })
+      .datasources;
+    expect(datasources.map((d) => d.type)).toEqual(["prometheus", "jaeger"]);
+
+    const service = run.ofType("kubernetes:networking.istio.io/v1:VirtualService")[0];
+    const http = (service.inputs.spec as { http: { match?: unknown; route: { destination: unknown }[] }[] }).http;
+    expect(http.map((h) => [h.match ?? null, h.route[0].destination])).toEqual([
+      [[{ uri: { prefix: "/grafana" } }], { host: "grafana.istio-system.svc.cluster.local", port: { number: 80 } }],
+      [null, { host: "kiali.istio-system.svc.cluster.local", port: { number: 20001 } }],
+    ]);
+    const gateway = run.ofType("kubernetes:networking.istio.io/v1:Gateway")[0];
+    expect(gateway.inputs.spec).toMatchObject({
+      servers: [{ port: { number: 443, protocol: "HTTPS" }, tls: { mode: "SIMPLE", credentialName: "mesh-tls" } }, {}],
+    });
+    expect(run.outputs.observability).toMatchObject({
+      kiali: { externalUrl: "https://mesh.example.com/kiali" },
+      grafana: { externalUrl: "https://mesh.example.com/grafana" },
+    });
   });
 });

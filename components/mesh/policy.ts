@@ -58,6 +58,7 @@ export type VirtualService = IstioObject<
     readonly hosts: readonly string[];
     readonly gateways: readonly string[];
     readonly http: readonly {
+      readonly match?: readonly { readonly uri: { readonly prefix: string } }[];
       readonly route: readonly {
         readonly destination: { readonly host: string; readonly port: { readonly number: number } };
       }[];
@@ -107,17 +108,27 @@ export function meshTelemetry(settings: PolicySettings): Telemetry {
   };
 }
 
+/** One path on the public host and the in-cluster Service behind it. */
+export interface PathRoute {
+  readonly pathPrefix: string;
+  readonly service: string;
+  readonly port: number;
+}
+
 export interface KialiRoute {
   readonly host: string;
   readonly tlsSecret: string;
   readonly gatewayNamespace: string;
   /** The ingress gateway pods' `istio` label. */
   readonly gatewaySelector: Readonly<Record<string, string>>;
-  readonly kialiService: string;
-  readonly kialiPort: number;
+  /** Most specific first; the last one usually `/`. */
+  readonly routes: readonly PathRoute[];
 }
 
-/** Kiali behind the ingress gateway: HTTPS with the given certificate, HTTP only redirects. */
+/**
+ * Kiali (and what the observability layer publishes beside it, by path) behind the ingress gateway:
+ * HTTPS with the given certificate, HTTP only redirects.
+ */
 export function kialiExposure(route: KialiRoute): [Gateway, VirtualService] {
   const gateway: Gateway = {
     apiVersion: "networking.istio.io/v1",
@@ -146,7 +157,10 @@ export function kialiExposure(route: KialiRoute): [Gateway, VirtualService] {
     spec: {
       hosts: [route.host],
       gateways: [`${route.gatewayNamespace}/kiali`],
-      http: [{ route: [{ destination: { host: route.kialiService, port: { number: route.kialiPort } } }] }],
+      http: route.routes.map((r) => ({
+        ...(r.pathPrefix === "/" ? {} : { match: [{ uri: { prefix: r.pathPrefix } }] }),
+        route: [{ destination: { host: r.service, port: { number: r.port } } }],
+      })),
     },
   };
   return [gateway, virtualService];

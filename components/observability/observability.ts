@@ -1,7 +1,8 @@
 /**
  * Observability: Prometheus (retention and a Cinder volume), Jaeger (the mesh's tracing provider),
- * Grafana (Istio dashboards, generated admin password) and Kiali (token auth unless a stack asks),
- * all in istio-system, all after istiod serves. Optionally Kiali behind the ingress gateway over TLS.
+ * Grafana (Istio dashboards, an admin password given or generated, a read-only user for Kiali) and
+ * Kiali (token auth unless a stack asks, view-only by default, a stable session signing key), all in
+ * istio-system, all after istiod serves. Optionally Kiali and Grafana behind the ingress gateway.
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
@@ -11,13 +12,14 @@ import { meshCharts, type PinnedChart } from "../../lib/versions";
 import { type ChartRepositoryOverrides, chartRelease } from "../charts";
 import { resourceName } from "../names";
 import {
-  GRAFANA_ADMIN_SECRET,
   grafanaValues,
   jaegerValues,
-  type KialiAuthStrategy,
+  type KialiSettings,
+  kialiGrafanaPassword,
   kialiValues,
   type PrometheusSettings,
   prometheusValues,
+  SECRETS,
 } from "./values";
 
 /** A Kubernetes object given as data (a custom resource the mesh renders). */
@@ -39,8 +41,16 @@ export interface ObservabilityArgs {
   readonly clusterName: string;
   readonly chartRepositories: ChartRepositoryOverrides;
   readonly prometheus: PrometheusSettings;
-  readonly kialiAuth: KialiAuthStrategy;
+  readonly kiali: Omit<KialiSettings, "publicHost">;
+  /** kialiHost: where Kiali and Grafana are published (their routes in kialiRoute). */
+  readonly publicHost?: string;
   readonly kialiRoute?: KialiRoute;
+  /**
+   * Given as secret config, or generated here (@pulumi/random) when absent. Both given: no
+   * @pulumi/random resource at all (what a clusterMode existing deployment on the real engine needs).
+   */
+  readonly grafanaAdminPassword?: pulumi.Output<string>;
+  readonly kialiSigningKey?: pulumi.Output<string>;
   /** istiod releases (and anything else that must serve first). */
   readonly after: readonly pulumi.Resource[];
 }
@@ -64,23 +74,38 @@ export class Observability extends pulumi.ComponentResource {
     const prometheus = release("prometheus", meshCharts.prometheus, prometheusValues(args.prometheus), after);
     const jaeger = release("jaeger", meshCharts.jaeger, jaegerValues(), after);
 
-    const password = new random.RandomPassword(named("grafana-admin"), { length: 32, special: false }, child);
-    this.grafanaAdminPassword = pulumi.secret(password.result);
-    const adminSecret = new k8s.core.v1.Secret(
-      named("grafana-admin"),
-      {
-        metadata: { name: GRAFANA_ADMIN_SECRET.name, namespace: ISTIO_NAMESPACE },
-        stringData: {
-          [GRAFANA_ADMIN_SECRET.userKey]: "admin",
-          [GRAFANA_ADMIN_SECRET.passwordKey]: this.grafanaAdminPassword,
-        },
-      },
-      { ...child, dependsOn: after },
-    );
-    const grafana = release("grafana", meshCharts.grafana, grafanaValues(), [...after, adminSecret, prometheus]);
-
-    const kiali = release("kiali", meshCharts.kiali, kialiValues(args.kialiAuth), [
+    const generated = (what: string) =>
+      new random.RandomPassword(named(what), { length: 32, special: false }, child).result;
+    this.grafanaAdminPassword = pulumi.secret(args.grafanaAdminPassword ?? generated("grafana-admin"));
+    const secret = (what: string, secretName: string, stringData: Record<string, pulumi.Input<string>>) =>
+      new k8s.core.v1.Secret(
+        named(what),
+        { metadata: { name: secretName, namespace: ISTIO_NAMESPACE }, stringData },
+        { ...child, dependsOn: after },
+      );
+    const adminSecret = secret("grafana-admin", SECRETS.grafanaAdmin.name, {
+      [SECRETS.grafanaAdmin.userKey]: "admin",
+      [SECRETS.grafanaAdmin.passwordKey]: this.grafanaAdminPassword,
+    });
+    const kialiGrafanaSecret = secret("kiali-grafana-viewer", SECRETS.kialiGrafana.name, {
+      [SECRETS.kialiGrafana.key]: pulumi.secret(this.grafanaAdminPassword.apply(kialiGrafanaPassword)),
+    });
+    // Kept in the state: the same key across updates, so Kiali sessions survive them.
+    const signingKeySecret = secret("kiali-signing-key", SECRETS.kialiSigningKey.name, {
+      [SECRETS.kialiSigningKey.key]: pulumi.secret(args.kialiSigningKey ?? generated("kiali-signing-key")),
+    });
+    const publicHost = args.publicHost ? { publicHost: args.publicHost } : {};
+    const grafana = release("grafana", meshCharts.grafana, grafanaValues(publicHost), [
       ...after,
+      adminSecret,
+      kialiGrafanaSecret,
+      prometheus,
+    ]);
+
+    const kiali = release("kiali", meshCharts.kiali, kialiValues({ ...args.kiali, ...publicHost }), [
+      ...after,
+      kialiGrafanaSecret,
+      signingKeySecret,
       prometheus,
       grafana,
       jaeger,
@@ -91,7 +116,7 @@ export class Observability extends pulumi.ComponentResource {
       new k8s.apiextensions.CustomResource(
         named("kiali", object.kind.toLowerCase()),
         { apiVersion: object.apiVersion, kind: object.kind, metadata: object.metadata, spec: object.spec },
-        { ...child, dependsOn: [kiali, ...(route ? [route.gateway] : [])] },
+        { ...child, dependsOn: [kiali, grafana, ...(route ? [route.gateway] : [])] },
       );
     }
 

@@ -2,20 +2,26 @@
  * Helm values of the observability charts (Prometheus, Grafana, Kiali, Jaeger) as pure functions.
  * Every URL between them is explicit: nothing relies on a chart's guess of another's Service name.
  */
+import { createHmac } from "node:crypto";
 import { ISTIO_NAMESPACE } from "../../lib/istio";
 import { istioDashboards } from "../../lib/versions";
+
+/** Grafana serves from this sub-path, locally and behind the ingress gateway (grafana.ini serve_from_sub_path). */
+export const GRAFANA_PATH = "/grafana";
 
 /** In-cluster addresses; Service names follow from the release names below. */
 export const endpoints = {
   prometheus: `http://prometheus-server.${ISTIO_NAMESPACE}.svc:80`,
-  grafana: `http://grafana.${ISTIO_NAMESPACE}.svc:80`,
+  grafana: `http://grafana.${ISTIO_NAMESPACE}.svc:80${GRAFANA_PATH}`,
+  jaegerQueryHttp: `http://jaeger.${ISTIO_NAMESPACE}.svc:16686`,
   jaegerQueryGrpc: `http://jaeger.${ISTIO_NAMESPACE}.svc:16685`,
   /** OTLP/gRPC receiver the proxies send spans to (meshConfig.extensionProviders). */
   jaegerOtlp: { service: `jaeger.${ISTIO_NAMESPACE}.svc.cluster.local`, port: 4317 },
 } as const;
 
-/** Kiali's Service as the chart names it (release `kiali`). */
+/** Services the ingress gateway routes to when the UIs are published (kialiHost). */
 export const KIALI_SERVICE = { name: "kiali", port: 20001 } as const;
+export const GRAFANA_SERVICE = { name: "grafana", port: 80 } as const;
 
 /** Local URLs after the port-forward commands exported as stack outputs. */
 export const portForwards = {
@@ -23,7 +29,10 @@ export const portForwards = {
     command: `kubectl -n ${ISTIO_NAMESPACE} port-forward svc/kiali 20001:20001`,
     url: "http://localhost:20001/kiali",
   },
-  grafana: { command: `kubectl -n ${ISTIO_NAMESPACE} port-forward svc/grafana 3000:80`, url: "http://localhost:3000" },
+  grafana: {
+    command: `kubectl -n ${ISTIO_NAMESPACE} port-forward svc/grafana 3000:80`,
+    url: `http://localhost:3000${GRAFANA_PATH}`,
+  },
   jaeger: {
     command: `kubectl -n ${ISTIO_NAMESPACE} port-forward svc/jaeger 16686:16686`,
     url: "http://localhost:16686",
@@ -33,6 +42,53 @@ export const portForwards = {
     url: "http://localhost:9090",
   },
 } as const;
+
+/**
+ * Where a browser reaches each UI. With a public host (kialiHost), Kiali and Grafana are served
+ * through the ingress gateway over TLS on that one host; the Jaeger UI is not published (it has no
+ * authentication of its own: jaegertracing/jaeger#1718), Kiali shows traces itself and Grafana
+ * browses them behind its login. Without one, the port-forward URLs.
+ */
+export interface PublicUrls {
+  readonly kiali?: string;
+  readonly grafana: string;
+  /** Empty when the tracing UI is not reachable from a browser: Kiali then shows no dead links. */
+  readonly tracing: string;
+}
+
+export function publicUrls(publicHost?: string): PublicUrls {
+  if (!publicHost) return { grafana: portForwards.grafana.url, tracing: portForwards.jaeger.url };
+  return { kiali: `https://${publicHost}/kiali`, grafana: `https://${publicHost}${GRAFANA_PATH}`, tracing: "" };
+}
+
+/** What the ingress gateway routes on the public host, most specific first. */
+export function publicRoutes(): { pathPrefix: string; service: string; port: number }[] {
+  const fqdn = (name: string) => `${name}.${ISTIO_NAMESPACE}.svc.cluster.local`;
+  return [
+    { pathPrefix: GRAFANA_PATH, service: fqdn(GRAFANA_SERVICE.name), port: GRAFANA_SERVICE.port },
+    { pathPrefix: "/", service: fqdn(KIALI_SERVICE.name), port: KIALI_SERVICE.port },
+  ];
+}
+
+/** Secrets the program creates in istio-system; the charts read them by these names. */
+export const SECRETS = {
+  grafanaAdmin: { name: "grafana-admin", userKey: "admin-user", passwordKey: "admin-password" },
+  /** Kiali's read-only Grafana credential: read by Grafana (to create the user) and by Kiali. */
+  kialiGrafana: { name: "kiali-grafana-viewer", key: "password" },
+  kialiSigningKey: { name: "kiali-login-signing-key", key: "key" },
+} as const;
+
+/** The Grafana user Kiali searches dashboards with: a Viewer in Grafana's main organisation. */
+export const KIALI_GRAFANA_USER = "kiali";
+
+/**
+ * Kiali's Grafana password, derived from the admin password (HMAC-SHA256): a secret of its own
+ * without a second generated value, rotated with the admin password, and the admin password cannot
+ * be computed from it.
+ */
+export function kialiGrafanaPassword(adminPassword: string): string {
+  return createHmac("sha256", adminPassword).update("kiali-grafana-viewer").digest("base64url");
+}
 
 export const TRACING_PROVIDER = "jaeger";
 
@@ -80,26 +136,68 @@ export function prometheusValues(settings: PrometheusSettings): PrometheusValues
   };
 }
 
+export interface GrafanaSettings {
+  /** kialiHost: Grafana is served there under /grafana; unset: through the port-forward. */
+  readonly publicHost?: string;
+}
+
 export interface GrafanaValues {
   readonly admin: { readonly existingSecret: string; readonly userKey: string; readonly passwordKey: string };
+  readonly "grafana.ini": Record<string, Record<string, string | boolean>>;
+  readonly envValueFrom: Record<string, { readonly secretKeyRef: { readonly name: string; readonly key: string } }>;
+  readonly lifecycleHooks: { readonly postStart: { readonly exec: { readonly command: readonly string[] } } };
   readonly datasources: Record<string, unknown>;
   readonly dashboardProviders: Record<string, unknown>;
   readonly dashboards: { readonly istio: Record<string, { gnetId: number; revision: number; datasource: string }> };
 }
 
-export const GRAFANA_ADMIN_SECRET = {
-  name: "grafana-admin",
-  userKey: "admin-user",
-  passwordKey: "admin-password",
-} as const;
+/**
+ * The postStart hook of the Grafana container: once Grafana answers on localhost, make sure the user
+ * Kiali logs in with exists, has the password of the Secret, and is a Viewer (Grafana's admin API,
+ * with the admin credentials the chart already gives the container). Bounded: if Grafana does not
+ * answer or refuses, the hook fails, the container restarts and Helm's wait fails the release.
+ */
+export function kialiViewerScript(): string {
+  const base = `http://127.0.0.1:3000${GRAFANA_PATH}`;
+  const json = "-H 'Content-Type: application/json'";
+  return [
+    "set -eu",
+    `base=${base}`,
+    'auth="$GF_SECURITY_ADMIN_USER:$GF_SECURITY_ADMIN_PASSWORD"',
+    "i=0",
+    'until curl -fsS -o /dev/null "$base/api/health"; do',
+    '  i=$((i + 1)); if [ "$i" -ge 90 ]; then echo "kiali user: Grafana did not answer $base/api/health within 180 s" >&2; exit 1; fi',
+    "  sleep 2",
+    "done",
+    `out=$(curl -sS -w ' %{http_code}' -u "$auth" ${json} -d '{"name":"Kiali (read-only)","login":"${KIALI_GRAFANA_USER}","password":"'"$KIALI_GRAFANA_PASSWORD"'"}' "$base/api/admin/users")`,
+    // The status code ends the output: 200 created, 412 exists already (both fine).
+    'case "$out" in *" 200" | *" 412") ;; *) echo "kiali user: creating it failed: $out" >&2; exit 1 ;; esac',
+    `id=$(curl -fsS -u "$auth" "$base/api/users/lookup?loginOrEmail=${KIALI_GRAFANA_USER}" | sed -n 's/^{"id":\\([0-9]*\\),.*/\\1/p')`,
+    'if [ -z "$id" ]; then echo "kiali user: not found after creating it" >&2; exit 1; fi',
+    `curl -fsS -o /dev/null -u "$auth" -X PUT ${json} -d '{"password":"'"$KIALI_GRAFANA_PASSWORD"'"}' "$base/api/admin/users/$id/password"`,
+    `curl -fsS -o /dev/null -u "$auth" -X PATCH ${json} -d '{"role":"Viewer"}' "$base/api/org/users/$id"`,
+  ].join("\n");
+}
 
-export function grafanaValues(): GrafanaValues {
+export function grafanaValues(settings: GrafanaSettings = {}): GrafanaValues {
+  const url = publicUrls(settings.publicHost).grafana;
   return {
     admin: {
-      existingSecret: GRAFANA_ADMIN_SECRET.name,
-      userKey: GRAFANA_ADMIN_SECRET.userKey,
-      passwordKey: GRAFANA_ADMIN_SECRET.passwordKey,
+      existingSecret: SECRETS.grafanaAdmin.name,
+      userKey: SECRETS.grafanaAdmin.userKey,
+      passwordKey: SECRETS.grafanaAdmin.passwordKey,
     },
+    "grafana.ini": {
+      server: { root_url: `${url}/`, serve_from_sub_path: true },
+      // Everyone logs in: no anonymous access, no self sign-up; new users are Viewers.
+      "auth.anonymous": { enabled: false },
+      users: { allow_sign_up: false, auto_assign_org_role: "Viewer" },
+      security: { cookie_secure: settings.publicHost !== undefined, disable_gravatar: true },
+    },
+    envValueFrom: {
+      KIALI_GRAFANA_PASSWORD: { secretKeyRef: { name: SECRETS.kialiGrafana.name, key: SECRETS.kialiGrafana.key } },
+    },
+    lifecycleHooks: { postStart: { exec: { command: ["/bin/sh", "-c", kialiViewerScript()] } } },
     datasources: {
       "datasources.yaml": {
         apiVersion: 1,
@@ -112,6 +210,8 @@ export function grafanaValues(): GrafanaValues {
             access: "proxy",
             isDefault: true,
           },
+          // Traces behind Grafana's login: the Jaeger UI itself is not published.
+          { name: "Jaeger", uid: "jaeger", type: "jaeger", url: endpoints.jaegerQueryHttp, access: "proxy" },
         ],
       },
     },
@@ -143,15 +243,35 @@ export function grafanaValues(): GrafanaValues {
 
 export type KialiAuthStrategy = "token" | "anonymous";
 
+export interface KialiSettings {
+  readonly strategy: KialiAuthStrategy;
+  /** Kiali shows the mesh but cannot change it (issue 11: read-only unless a key says otherwise). */
+  readonly viewOnly: boolean;
+  readonly publicHost?: string;
+}
+
+/** A value Kiali reads from a mounted Secret key (the chart mounts it: kiali-server credential-secrets). */
+const fromSecret = (secret: { name: string; key: string }) => `secret:${secret.name}:${secret.key}`;
+
 export interface KialiValues {
   readonly auth: { readonly strategy: KialiAuthStrategy };
-  readonly deployment: { readonly instance_name: string; readonly cluster_wide_access: boolean };
-  readonly istio_namespace: string;
+  readonly deployment: {
+    readonly instance_name: string;
+    readonly cluster_wide_access: boolean;
+    readonly view_only_mode: boolean;
+  };
+  readonly login_token: { readonly signing_key: string };
   readonly server: { readonly web_root: string };
   readonly external_services: {
     readonly istio: { readonly root_namespace: string };
     readonly prometheus: { readonly url: string };
-    readonly grafana: { readonly enabled: boolean; readonly internal_url: string; readonly external_url: string };
+    readonly grafana: {
+      readonly enabled: boolean;
+      readonly internal_url: string;
+      readonly external_url: string;
+      readonly datasource_uid: string;
+      readonly auth: { readonly type: "basic"; readonly username: string; readonly password: string };
+    };
     readonly tracing: {
       readonly enabled: boolean;
       readonly provider: "jaeger";
@@ -162,22 +282,30 @@ export interface KialiValues {
   };
 }
 
-export function kialiValues(strategy: KialiAuthStrategy): KialiValues {
+export function kialiValues(settings: KialiSettings): KialiValues {
+  const urls = publicUrls(settings.publicHost);
   return {
-    auth: { strategy },
-    deployment: { instance_name: "kiali", cluster_wide_access: true },
-    istio_namespace: ISTIO_NAMESPACE,
+    auth: { strategy: settings.strategy },
+    deployment: { instance_name: "kiali", cluster_wide_access: true, view_only_mode: settings.viewOnly },
+    // Without it the chart renders a new random key at every upgrade and every session drops.
+    login_token: { signing_key: fromSecret(SECRETS.kialiSigningKey) },
     server: { web_root: "/kiali" },
     external_services: {
       istio: { root_namespace: ISTIO_NAMESPACE },
       prometheus: { url: endpoints.prometheus },
-      grafana: { enabled: true, internal_url: endpoints.grafana, external_url: portForwards.grafana.url },
+      grafana: {
+        enabled: true,
+        internal_url: endpoints.grafana,
+        external_url: urls.grafana,
+        datasource_uid: "prometheus",
+        auth: { type: "basic", username: KIALI_GRAFANA_USER, password: fromSecret(SECRETS.kialiGrafana) },
+      },
       tracing: {
         enabled: true,
         provider: "jaeger",
         use_grpc: true,
         internal_url: endpoints.jaegerQueryGrpc,
-        external_url: portForwards.jaeger.url,
+        external_url: urls.tracing,
       },
     },
   };

@@ -76,7 +76,8 @@ export interface PlatformAccess {
 export interface PlatformObservability {
   /** externalUrl: Kiali through the ingress gateway over TLS, when kialiHost is set. */
   readonly kiali: PlatformAccess & { readonly externalUrl: string | null };
-  readonly grafana: PlatformAccess;
+  /** externalUrl: Grafana on the same host under /grafana, when kialiHost is set. */
+  readonly grafana: PlatformAccess & { readonly externalUrl: string | null };
   readonly tracing: PlatformAccess;
   readonly prometheus: PlatformAccess;
 }

@@ -3,14 +3,13 @@
  * settings of IstioMesh and Observability and builds both (children of the Platform, on the
  * cluster's Kubernetes provider, after its add-ons).
  */
-import type * as pulumi from "@pulumi/pulumi";
-import { ISTIO_NAMESPACE } from "../../lib/istio";
+import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../../stacks/load";
 import { type GatewayPlacement, IstioMesh } from "../mesh/istioMesh";
 import { kialiExposure } from "../mesh/policy";
 import { planRevisions, type RevisionPlan } from "../mesh/revisions";
 import { Observability } from "../observability/observability";
-import { endpoints, KIALI_SERVICE, TRACING_PROVIDER } from "../observability/values";
+import { endpoints, publicRoutes, publicUrls, TRACING_PROVIDER } from "../observability/values";
 import type { ClusterAccess } from "./cluster";
 
 export interface MeshLayers {
@@ -19,8 +18,8 @@ export interface MeshLayers {
   readonly injectionTag: string;
   readonly mesh: IstioMesh;
   readonly observability: Observability;
-  /** Kiali through the ingress gateway over TLS, when kialiHost is set. */
-  readonly kialiUrl?: string;
+  /** Kiali and Grafana through the ingress gateway over TLS, when kialiHost is set. */
+  readonly publicUrls?: { readonly kiali: string; readonly grafana: string };
 }
 
 /** Where the gateway pods get their sidecar: the `default` tag, so moving it moves the gateways. */
@@ -103,8 +102,7 @@ export function buildMeshLayers(
             tlsSecret: config.kialiTlsSecret,
             gatewayNamespace: mesh.ingressNamespace,
             gatewaySelector: mesh.ingressSelector,
-            kialiService: `${KIALI_SERVICE.name}.${ISTIO_NAMESPACE}.svc.cluster.local`,
-            kialiPort: KIALI_SERVICE.port,
+            routes: publicRoutes(),
           }),
           gateway: mesh.ingressRelease,
         }
@@ -119,8 +117,10 @@ export function buildMeshLayers(
         storageSize: config.prometheusStorageSize,
         ...(config.prometheusStorageClass ? { storageClass: config.prometheusStorageClass } : {}),
       },
-      kialiAuth: config.kialiAuthStrategy,
-      ...(kialiRoute ? { kialiRoute } : {}),
+      kiali: { strategy: config.kialiAuthStrategy, viewOnly: config.kialiViewOnly },
+      ...(kialiRoute ? { kialiRoute, publicHost: config.kialiHost } : {}),
+      ...(config.grafanaAdminPassword ? { grafanaAdminPassword: pulumi.secret(config.grafanaAdminPassword) } : {}),
+      ...(config.kialiSigningKey ? { kialiSigningKey: pulumi.secret(config.kialiSigningKey) } : {}),
       after: [...mesh.istiodReleases],
     },
     opts,
@@ -130,6 +130,11 @@ export function buildMeshLayers(
     injectionTag: config.meshInjectionTag,
     mesh,
     observability,
-    ...(kialiRoute ? { kialiUrl: `https://${config.kialiHost}/kiali` } : {}),
+    ...(kialiRoute && config.kialiHost ? { publicUrls: publishedUrls(config.kialiHost) } : {}),
   };
+}
+
+function publishedUrls(host: string): { kiali: string; grafana: string } {
+  const urls = publicUrls(host);
+  return { kiali: urls.kiali ?? `https://${host}/kiali`, grafana: urls.grafana };
 }

@@ -54,8 +54,8 @@ export function meshOutputs(layers: MeshLayers) {
       defaultRevision: plan.defaultRevision.name,
     }),
     observability: pulumi.output({
-      kiali: { ...portForwards.kiali, externalUrl: layers.kialiUrl ?? null },
-      grafana: portForwards.grafana,
+      kiali: { ...portForwards.kiali, externalUrl: layers.publicUrls?.kiali ?? null },
+      grafana: { ...portForwards.grafana, externalUrl: layers.publicUrls?.grafana ?? null },
       tracing: portForwards.jaeger,
       prometheus: portForwards.prometheus,
     }),

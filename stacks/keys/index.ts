@@ -3,8 +3,9 @@ import type { ConfigOf } from "../spec";
 import { clusterKeys } from "./cluster";
 import { computeKeys } from "./compute";
 import { generalKeys } from "./general";
-import { meshKeys, observabilityKeys } from "./mesh";
+import { meshKeys } from "./mesh";
 import { networkKeys } from "./network";
+import { observabilityKeys } from "./observability";
 
 export const configKeys = {
   ...generalKeys,

@@ -1,5 +1,5 @@
 /**
- * Keys of the Istio mesh (components/mesh) and its observability stack (components/observability).
+ * Keys of the Istio mesh (components/mesh); the observability stack's are in observability.ts.
  * Revisions and tags are YAML documents because Pulumi.yaml cannot type a map; cross-key rules
  * (a tag points at a listed revision, prod guard rails) live in stacks/meshChecks.ts.
  */
@@ -11,7 +11,7 @@ import { cidr, dnsLabel, exactVersion, ipv4, kubernetesQualifiedName } from "../
 /** A revision tag or namespace name: a DNS label (the tag becomes part of webhook and Service names). */
 const tagName = dnsLabel(40);
 
-const quantity = z
+export const quantity = z
   .string()
   .regex(/^\d+(\.\d+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?$/, "expected a Kubernetes quantity such as 100m, 2 or 512Mi");
 
@@ -30,8 +30,6 @@ const percentage = z
   .regex(/^\d+(\.\d+)?$/, "expected a percentage such as 1, 0.5 or 100")
   .transform(Number)
   .refine((n) => n >= 0 && n <= 100, "must be between 0 and 100");
-
-const duration = z.string().regex(/^\d+(h|d|w|y)$/, "expected a duration such as 12h, 15d, 4w or 1y");
 
 export const meshKeys = {
   istioRevisions: key({
@@ -187,58 +185,5 @@ export const meshKeys = {
     description: "Also install an egress gateway (ClusterIP) in its own namespace istio-egress.",
     schema: z.boolean(),
     default: false,
-  }),
-};
-
-export const observabilityKeys = {
-  prometheusRetention: key({
-    type: "string",
-    description: "How long Prometheus keeps metrics (e.g. 15d).",
-    schema: duration,
-    default: { perEnvironment: { dev: "7d", staging: "15d", prod: "30d" } },
-  }),
-  prometheusStorageSize: key({
-    type: "string",
-    description: "Size of Prometheus's persistent volume (a Cinder volume through the CSI driver), e.g. 50Gi.",
-    schema: quantity,
-    default: { perEnvironment: { dev: "10Gi", staging: "50Gi", prod: "100Gi" } },
-  }),
-  prometheusStorageClass: key({
-    type: "string",
-    description: "StorageClass of Prometheus's volume. Unset: the cluster's default StorageClass.",
-    schema: dnsLabel(63),
-    optional: true,
-  }),
-  kialiAuthStrategy: key({
-    type: "string",
-    description:
-      "Kiali login: token (a Kubernetes service-account token) or anonymous (anyone who reaches it; dev only unless allowAnonymousKiali).",
-    schema: z.enum(["token", "anonymous"]),
-    default: "token",
-  }),
-  allowAnonymousKiali: key({
-    type: "boolean",
-    description:
-      "Accept kialiAuthStrategy anonymous outside dev (the policy pack's kiali-not-anonymous must then be lowered to advisory too). Off: staging and prod refuse it.",
-    schema: z.boolean(),
-    default: false,
-  }),
-  kialiHost: key({
-    type: "string",
-    description:
-      "Expose Kiali through the ingress gateway under this host name, over TLS (needs kialiTlsSecret). Unset: port-forward only.",
-    schema: z
-      .string()
-      .regex(
-        /^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]{2,}$/,
-        "expected a lowercase DNS host name such as kiali.example.com",
-      ),
-    optional: true,
-  }),
-  kialiTlsSecret: key({
-    type: "string",
-    description: "kubernetes.io/tls Secret in ingressGatewayNamespace holding the certificate for kialiHost.",
-    schema: dnsLabel(63),
-    optional: true,
   }),
 };

@@ -1,0 +1,88 @@
+/**
+ * Keys of the observability stack (components/observability): Prometheus, Grafana, Kiali, Jaeger.
+ * Cross-key rules live in stacks/meshChecks.ts.
+ */
+import { z } from "zod";
+import { key } from "../spec";
+import { dnsLabel } from "../types";
+import { quantity } from "./mesh";
+
+const duration = z.string().regex(/^\d+(h|d|w|y)$/, "expected a duration such as 12h, 15d, 4w or 1y");
+
+export const observabilityKeys = {
+  prometheusRetention: key({
+    type: "string",
+    description: "How long Prometheus keeps metrics (e.g. 15d).",
+    schema: duration,
+    default: { perEnvironment: { dev: "7d", staging: "15d", prod: "30d" } },
+  }),
+  prometheusStorageSize: key({
+    type: "string",
+    description: "Size of Prometheus's persistent volume (a Cinder volume through the CSI driver), e.g. 50Gi.",
+    schema: quantity,
+    default: { perEnvironment: { dev: "10Gi", staging: "50Gi", prod: "100Gi" } },
+  }),
+  prometheusStorageClass: key({
+    type: "string",
+    description: "StorageClass of Prometheus's volume. Unset: the cluster's default StorageClass.",
+    schema: dnsLabel(63),
+    optional: true,
+  }),
+  kialiAuthStrategy: key({
+    type: "string",
+    description:
+      "Kiali login: token (a Kubernetes service-account token) or anonymous (anyone who reaches it; dev only unless allowAnonymousKiali).",
+    schema: z.enum(["token", "anonymous"]),
+    default: "token",
+  }),
+  allowAnonymousKiali: key({
+    type: "boolean",
+    description:
+      "Accept kialiAuthStrategy anonymous outside dev (the policy pack's kiali-not-anonymous must then be lowered to advisory too). Off: staging and prod refuse it.",
+    schema: z.boolean(),
+    default: false,
+  }),
+  kialiHost: key({
+    type: "string",
+    description:
+      "Expose Kiali through the ingress gateway under this host name, over TLS (needs kialiTlsSecret). Unset: port-forward only.",
+    schema: z
+      .string()
+      .regex(
+        /^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]{2,}$/,
+        "expected a lowercase DNS host name such as kiali.example.com",
+      ),
+    optional: true,
+  }),
+  kialiTlsSecret: key({
+    type: "string",
+    description: "kubernetes.io/tls Secret in ingressGatewayNamespace holding the certificate for kialiHost.",
+    schema: dnsLabel(63),
+    optional: true,
+  }),
+  kialiViewOnly: key({
+    type: "boolean",
+    description:
+      "Kiali shows the mesh but cannot change it (deployment.view_only_mode; its service account gets the read-only role). Off: Kiali's users may edit Istio config through it, within their own RBAC.",
+    schema: z.boolean(),
+    default: true,
+  }),
+  grafanaAdminPassword: key({
+    type: "string",
+    secret: true,
+    description:
+      "Grafana's admin password (user admin). Unset: generated (@pulumi/random) and kept in the state; read it from the Secret grafana-admin. Set with --secret.",
+    schema: z.string().min(16, "must be at least 16 characters"),
+    optional: true,
+  }),
+  kialiSigningKey: key({
+    type: "string",
+    secret: true,
+    description:
+      "Key Kiali signs its login sessions with: 16, 24 or 32 characters. Unset: generated (@pulumi/random) once and kept, so sessions survive updates. Set with --secret.",
+    schema: z
+      .string()
+      .refine((value) => [16, 24, 32].includes(Buffer.byteLength(value)), "must be exactly 16, 24 or 32 bytes long"),
+    optional: true,
+  }),
+};
