@@ -14,7 +14,7 @@ export interface PlanDiff {
   /** URNs only in the second plan, and only in the first. */
   readonly added: readonly string[];
   readonly removed: readonly string[];
-  /** URN → what differs: input names, "dependsOn", "options", "provider", "secretInputs". */
+  /** URN → what differs: input names, "dependsOn", "dependencies" (the order the engine follows), "options", "provider", "secretInputs". */
   readonly changed: Readonly<Record<string, readonly string[]>>;
 }
 
@@ -42,9 +42,9 @@ export function diffPlans(before: readonly RecordedResource[], after: readonly R
     const fields = [...new Set([...Object.keys(was.inputs), ...Object.keys(is.inputs)])]
       .filter((name) => !isDeepStrictEqual(was.inputs[name], is.inputs[name]))
       .sort();
-    for (const field of ["dependsOn", "options", "provider", "secretInputs"] as const) {
-      const a = field === "dependsOn" ? [...was.dependsOn].sort() : was[field];
-      const b = field === "dependsOn" ? [...is.dependsOn].sort() : is[field];
+    for (const field of ["dependsOn", "dependencies", "options", "provider", "secretInputs"] as const) {
+      const a = field === "dependsOn" || field === "dependencies" ? [...(was[field] ?? [])].sort() : was[field];
+      const b = field === "dependsOn" || field === "dependencies" ? [...(is[field] ?? [])].sort() : is[field];
       if (!isDeepStrictEqual(a, b)) fields.push(field);
     }
     if (fields.length > 0) changed[urn] = fields;

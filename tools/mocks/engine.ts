@@ -26,6 +26,17 @@ export interface RecordedResource {
   readonly provider?: string;
   /** Keys (type::name) of the resources this one explicitly depends on (dependsOn). */
   readonly dependsOn: readonly string[];
+  /**
+   * Keys of every resource the engine is told this one depends on, as the SDK sends them in the
+   * registration: explicit dependsOn and every resource an input's value came from (an Output of
+   * another resource), components expanded to the custom resources they parent. The SDK registers
+   * a resource only once all of these exist: with its parent and provider, its order in `pulumi up`.
+   */
+  readonly dependencies: readonly string[];
+  /** Per input name, the keys of the resources that input's value came from (its input dependencies). */
+  readonly inputDependencies: Readonly<Record<string, readonly string[]>>;
+  /** Keys of the provider resources the registration names: a custom resource's own, a component's `providers`. */
+  readonly providers: readonly string[];
   /** Resource options that matter to a reviewer. */
   readonly options: {
     readonly protect?: boolean;
@@ -83,7 +94,15 @@ export interface MockRun {
 export async function runUnderMocks(program: () => unknown, options: MockRunOptions): Promise<MockRun> {
   const recorded = new Map<
     string,
-    RecordedResource & { inputs: State; secretInputs: string[]; secretPaths: string[]; provider?: string }
+    RecordedResource & {
+      inputs: State;
+      secretInputs: string[];
+      secretPaths: string[];
+      provider?: string;
+      dependencies: string[];
+      inputDependencies: Record<string, string[]>;
+      providers: string[];
+    }
   >();
   const keyOf = new Map<pulumi.Resource, string>();
   const computedOutputs: Record<string, State> = {};
@@ -145,6 +164,7 @@ export async function runUnderMocks(program: () => unknown, options: MockRunOpti
 
   async function evaluate(): Promise<MockRun> {
     await pulumi.runtime.setMocks(mocks, options.project, options.stack, false);
+    const registrations = recordRegistrations();
     pulumi.runtime.setAllConfig({ ...options.config }, [...(options.secretKeys ?? [])]);
     let exported: Record<string, unknown> = {};
     // The root Stack resource must exist before stack transformations can be registered.
@@ -170,6 +190,9 @@ export async function runUnderMocks(program: () => unknown, options: MockRunOpti
           secretInputs: [],
           secretPaths: [],
           dependsOn,
+          dependencies: [],
+          inputDependencies: {},
+          providers: [],
           options: {
             ...(args.opts.protect ? { protect: true } : {}),
             ...(args.opts.ignoreChanges?.length ? { ignoreChanges: args.opts.ignoreChanges } : {}),
@@ -202,6 +225,7 @@ export async function runUnderMocks(program: () => unknown, options: MockRunOpti
     }
     await new Promise((done) => setTimeout(done, 10));
     if (failures.length > 0) throw failures[0];
+    registrations.resolveInto(recorded);
     return {
       resources: [...recorded.values()],
       outputs: values as Record<string, unknown>,
@@ -209,6 +233,82 @@ export async function runUnderMocks(program: () => unknown, options: MockRunOpti
       computedOutputs,
     };
   }
+}
+
+/** What a registration request tells the engine about order, by URN (see RecordedResource.dependencies). */
+interface Registration {
+  readonly key: string;
+  readonly dependencies: readonly string[];
+  readonly inputDependencies: Readonly<Record<string, readonly string[]>>;
+  /** Provider references ("urn::id"). */
+  readonly providers: readonly string[];
+}
+
+/** The parts of the SDK's registration requests this file reads (protobuf getters). */
+interface RegistrationRequest {
+  getType(): string;
+  getName(): string;
+  getDependenciesList(): string[];
+  getProvider(): string;
+  getPropertydependenciesMap?(): { forEach(fn: (deps: { getUrnsList(): string[] }, key: string) => void): void };
+  getProvidersMap?(): { forEach(fn: (ref: string, pkg: string) => void): void };
+}
+type MonitorCall = (
+  req: RegistrationRequest,
+  callback: (error: unknown, response?: { getUrn(): string }) => void,
+) => void;
+
+/**
+ * Listens to the mock monitor's registrations: the dependencies there are the ones the SDK computed
+ * for the real engine (RecordedResource.dependencies), which the stack transformation cannot see.
+ */
+function recordRegistrations() {
+  const monitor = pulumi.runtime.getMonitor() as unknown as Record<"registerResource" | "readResource", MonitorCall>;
+  const byUrn = new Map<string, string>();
+  const registrations: Registration[] = [];
+  for (const method of ["registerResource", "readResource"] as const) {
+    const original = monitor[method].bind(monitor);
+    monitor[method] = (req, callback) => {
+      const key = `${req.getType()}::${req.getName()}`;
+      const inputDependencies: Record<string, string[]> = {};
+      req.getPropertydependenciesMap?.().forEach((deps, input) => {
+        inputDependencies[input] = deps.getUrnsList();
+      });
+      const providers = req.getProvider() ? [req.getProvider()] : [];
+      req.getProvidersMap?.().forEach((ref) => {
+        providers.push(ref);
+      });
+      registrations.push({ key, dependencies: req.getDependenciesList(), inputDependencies, providers });
+      original(req, (error, response) => {
+        if (response) byUrn.set(response.getUrn(), key);
+        callback(error, response);
+      });
+    };
+  }
+  const keyOf = (urn: string): string => byUrn.get(urn) ?? urn;
+  return {
+    /** Fills in dependencies, inputDependencies and providers as keys, once every registration answered. */
+    resolveInto(
+      recorded: Map<
+        string,
+        { dependencies: string[]; inputDependencies: Record<string, string[]>; providers: string[] }
+      >,
+    ) {
+      for (const registration of registrations) {
+        const entry = recorded.get(registration.key);
+        if (!entry) continue;
+        entry.dependencies = [...new Set(registration.dependencies.map(keyOf))].sort();
+        entry.inputDependencies = Object.fromEntries(
+          Object.entries(registration.inputDependencies)
+            .filter(([, urns]) => urns.length > 0)
+            .sort(([a], [b]) => a.localeCompare(b))
+            .map(([input, urns]) => [input, [...new Set(urns.map(keyOf))].sort()]),
+        );
+        // A provider reference is "urn::id"; the URN itself contains "::".
+        entry.providers = [...new Set(registration.providers.map((ref) => keyOf(ref.slice(0, ref.lastIndexOf("::")))))];
+      }
+    },
+  };
 }
 
 /** Outputs' own promise (marked internal in the SDK) also rejects when an apply throws, as `pulumi up` would fail. */
