@@ -2,7 +2,8 @@
 # Runs a real etcd + kube-apiserver on 127.0.0.1 with a kubeadm-style PKI directory.
 #
 #   apiserver.sh start <pki-dir> <state-dir> [<kube-apiserver static pod manifest>]
-#   apiserver.sh stop  <state-dir>
+#   apiserver.sh start-controller-manager <pki-dir> <state-dir> <kubeconfig> <kcm static pod manifest>
+#   apiserver.sh stop  <state-dir>              # kube-controller-manager (if started), kube-apiserver, etcd
 #   apiserver.sh flags <pki-dir> [<manifest>]   # only print the kube-apiserver flags, one a line
 #
 # <pki-dir> has the /etc/kubernetes/pki layout written by `kubeadm init phase certs all`:
@@ -32,6 +33,16 @@
 # ClusterConfiguration with default networking (service subnet 10.96.0.0/12), written out below
 # (default_apiserver_flags), with the same rewrites applied.
 #
+# kube-controller-manager (start-controller-manager, after start): the `command` of the manifest
+# rendered by `kubeadm init phase control-plane controller-manager`, with these rewrites:
+#   C1 every path under the manifest's certificate dir (the dirname of --root-ca-file) -> <pki-dir>
+#   C2 --kubeconfig, --authentication-kubeconfig, --authorization-kubeconfig -> <kubeconfig>
+#      (kubeadm's controller-manager.conf, written by `kubeadm init phase kubeconfig controller-manager`)
+#   C3 --bind-address                 -> 127.0.0.1 (kubeadm already sets it)
+#   C4 --secure-port                  -> $CONTROLLER_MANAGER_PORT (default: a free port)
+# Its garbage collector and namespace controller are what finish foreground deletes and namespace
+# deletions (the Kubernetes provider's deletes wait for them). Ready when /healthz answers 200.
+#
 # etcd flags follow kubeadm's etcd static pod (client and peer TLS with client-cert auth, the
 # etcd/ certificates of <pki-dir>), bound to 127.0.0.1 only; not set: --listen-metrics-urls
 # (metrics stay on the client URL) and the experimental flags of newer etcd releases.
@@ -48,6 +59,8 @@
 #                            the certificate against this name. Recorded in endpoints.env.
 #   ETCD_READY_TIMEOUT       seconds to wait for etcd /health (default 30)
 #   STOP_TIMEOUT             seconds to wait for each process to exit on stop (default 20)
+#   CONTROLLER_MANAGER_PORT  kube-controller-manager secure port (default: a free port)
+#   CONTROLLER_MANAGER_READY_TIMEOUT  seconds to wait for its /healthz (default 60)
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -56,7 +69,7 @@ LOOPBACK=127.0.0.1
 log() { printf '[apiserver] %s\n' "$*" >&2; }
 die() { printf '[apiserver] ERROR: %s\n' "$*" >&2; exit 1; }
 usage() {
-  die "usage: $0 start <pki-dir> <state-dir> [<manifest>] | stop <state-dir> | flags <pki-dir> [<manifest>]"
+  die "usage: $0 start <pki-dir> <state-dir> [<manifest>] | start-controller-manager <pki-dir> <state-dir> <kubeconfig> <manifest> | stop <state-dir> | flags <pki-dir> [<manifest>]"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -97,6 +110,7 @@ stop_one() { # state-dir name
 
 cmd_stop() { # state-dir
   [[ -d "$1" ]] || die "state dir $1 does not exist"
+  stop_one "$1" kube-controller-manager
   stop_one "$1" kube-apiserver
   stop_one "$1" etcd
 }
@@ -155,21 +169,23 @@ default_apiserver_flags() {
 EOF
 }
 
-# The manifest's kube-apiserver container command, one --flag=value per line (binary dropped).
-manifest_apiserver_flags() { # manifest
+# The command of the manifest's container <name> (kube-apiserver, kube-controller-manager), one
+# --flag=value per line (binary dropped).
+manifest_flags() { # manifest name
   if ! python3 -c 'import yaml' 2>/dev/null; then
     die "reading a manifest needs python3 with PyYAML (apt-get install python3-yaml)"
   fi
-  python3 - "$1" <<'PY' || die "cannot read a kube-apiserver command from $1 (reason above)"
+  python3 - "$1" "$2" <<'PY' || die "cannot read a $2 command from $1 (reason above)"
 import sys, yaml
+name = sys.argv[2]
 with open(sys.argv[1]) as f:
     pod = yaml.safe_load(f)
-containers = [c for c in pod["spec"]["containers"] if c.get("name") == "kube-apiserver"]
+containers = [c for c in pod["spec"]["containers"] if c.get("name") == name]
 if len(containers) != 1:
-    sys.exit("no single container named kube-apiserver")
+    sys.exit("no single container named %s" % name)
 command = list(containers[0].get("command") or []) + list(containers[0].get("args") or [])
-if not command or command[0] != "kube-apiserver":
-    sys.exit("command does not start with kube-apiserver: %r" % command[:1])
+if not command or command[0] != name:
+    sys.exit("command does not start with %s: %r" % (name, command[:1]))
 for item in command[1:]:
     if not item.startswith("--") or "=" not in item or "\n" in item:
         sys.exit("unsupported command item (want --flag=value): %r" % item)
@@ -219,7 +235,7 @@ rewrite_flags() { # pki-dir etcd-url port
 apiserver_flags() { # pki-dir manifest etcd-url port
   local raw
   if [[ -n "$2" ]]; then
-    raw="$(manifest_apiserver_flags "$2")" || exit 1
+    raw="$(manifest_flags "$2" kube-apiserver)" || exit 1
     log "kube-apiserver flags: from $2, with these rewrites:"
     printf '%s\n' "$raw" | rewrite_flags "$1" "$3" "$4"
   else
@@ -381,7 +397,93 @@ EOF
   log "endpoints written to $STATE/endpoints.env; stop with: $0 stop $STATE"
 }
 
+# ---------------------------------------------------------------------------------------------
+# kube-controller-manager
+# ---------------------------------------------------------------------------------------------
+# Applies C1-C4 to the flags on stdin; prints the rewrites on stderr.
+rewrite_controller_manager_flags() { # pki-dir kubeconfig port
+  local pki="$1" kubeconfig="$2" port="$3" line name value new reason src_pki="" saw_bind=0 saw_port=0
+  local flags=()
+  mapfile -t flags
+  for line in "${flags[@]}"; do
+    [[ "$line" == --root-ca-file=* ]] && src_pki="$(dirname "${line#*=}")"
+  done
+  [[ -n "$src_pki" ]] || die "the kube-controller-manager command has no --root-ca-file; cannot tell its certificate dir"
+  for line in "${flags[@]}"; do
+    name="${line%%=*}"
+    value="${line#*=}"
+    new="$value"
+    case "$name" in
+      --kubeconfig | --authentication-kubeconfig | --authorization-kubeconfig)
+        new="$kubeconfig"; reason="C2 the given kubeconfig" ;;
+      --bind-address) new="$LOOPBACK"; reason="C3 listen on loopback only"; saw_bind=1 ;;
+      --secure-port) new="$port"; reason="C4 CONTROLLER_MANAGER_PORT"; saw_port=1 ;;
+      *)
+        if [[ "$value" == "$src_pki"/* ]]; then
+          new="$pki/${value#"$src_pki"/}"; reason="C1 certificate dir"
+        fi ;;
+    esac
+    if [[ "$new" != "$value" ]]; then
+      printf '[apiserver]   rewrite %s: %s -> %s (%s)\n' "$name" "$value" "$new" "$reason" >&2
+    fi
+    printf '%s=%s\n' "$name" "$new"
+  done
+  if [[ "$saw_bind" -eq 0 ]]; then
+    printf '[apiserver]   add --bind-address=%s (C3 listen on loopback only)\n' "$LOOPBACK" >&2
+    printf -- '--bind-address=%s\n' "$LOOPBACK"
+  fi
+  if [[ "$saw_port" -eq 0 ]]; then
+    printf '[apiserver]   add --secure-port=%s (C4 CONTROLLER_MANAGER_PORT)\n' "$port" >&2
+    printf -- '--secure-port=%s\n' "$port"
+  fi
+}
+
+cmd_start_controller_manager() { # pki-dir state-dir kubeconfig manifest
+  local pki state kubeconfig manifest port bin t0 raw pid_file flags=()
+  pki="$(cd "$1" && pwd)" || die "pki dir $1 does not exist"
+  state="$(cd "$2" && pwd)" || die "state dir $2 does not exist (start the API server first)"
+  [[ -f "$3" ]] || die "kubeconfig $3 does not exist"
+  kubeconfig="$(cd "$(dirname "$3")" && pwd)/$(basename "$3")"
+  [[ -f "$4" ]] || die "manifest $4 does not exist"
+  manifest="$(cd "$(dirname "$4")" && pwd)/$(basename "$4")"
+  pid_file="$state/kube-controller-manager.pid"
+  if [[ -f "$pid_file" ]] && pid_is "$(cat "$pid_file")" kube-controller-manager; then
+    die "kube-controller-manager already runs from $state (pid $(cat "$pid_file")); stop it first: $0 stop $state"
+  fi
+  if ! { [[ -f "$state/kube-apiserver.pid" ]] && pid_is "$(cat "$state/kube-apiserver.pid")" kube-apiserver; }; then
+    die "no kube-apiserver runs from $state; run: $0 start <pki-dir> $state first"
+  fi
+  port="${CONTROLLER_MANAGER_PORT:-$(free_port)}"
+  port_in_use "$port" && die "port $LOOPBACK:$port is already in use"
+  bin="$(bin_dir)"
+  [[ -x "$bin/kube-controller-manager" ]] || die "no kube-controller-manager in $bin"
+  raw="$(manifest_flags "$manifest" kube-controller-manager)" || exit 1
+  log "kube-controller-manager flags: from $manifest, with these rewrites:"
+  mapfile -t flags < <(printf '%s\n' "$raw" | rewrite_controller_manager_flags "$pki" "$kubeconfig" "$port")
+  [[ "${#flags[@]}" -gt 0 ]] || die "no kube-controller-manager flags"
+  printf '%s\n' "${flags[@]}" >"$state/kube-controller-manager.flags"
+
+  t0="$SECONDS"
+  nohup "$bin/kube-controller-manager" "${flags[@]}" </dev/null >"$state/kube-controller-manager.log" 2>&1 &
+  echo "$!" >"$pid_file"
+  log "kube-controller-manager: pid $(cat "$pid_file"), https://$LOOPBACK:$port, log $state/kube-controller-manager.log"
+  # /healthz is always allowed (--authorization-always-allow-paths); the serving certificate is a
+  # self-signed one made in memory, so it is not verified here.
+  if ! wait_https_200 "https://$LOOPBACK:$port/healthz" "${CONTROLLER_MANAGER_READY_TIMEOUT:-60}" --insecure; then
+    printf '[apiserver] ----- last 40 lines of %s -----\n' "$state/kube-controller-manager.log" >&2
+    tail -n 40 "$state/kube-controller-manager.log" >&2
+    stop_one "$state" kube-controller-manager || true
+    die "kube-controller-manager /healthz did not answer 200 within ${CONTROLLER_MANAGER_READY_TIMEOUT:-60}s"
+  fi
+  log "kube-controller-manager: /healthz 200 after $(( SECONDS - t0 ))s"
+  cat >>"$state/endpoints.env" <<EOF
+CONTROLLER_MANAGER_URL=https://$LOOPBACK:$port
+KUBE_CONTROLLER_MANAGER_PID=$(cat "$pid_file")
+EOF
+}
+
 case "${1:-}" in
+  start-controller-manager) [[ $# -eq 5 ]] || usage; shift; cmd_start_controller_manager "$@" ;;
   start) [[ $# -eq 3 || $# -eq 4 ]] || usage; shift; cmd_start "$@" ;;
   flags) [[ $# -eq 2 || $# -eq 3 ]] || usage; shift; cmd_flags "$@" ;;
   stop) [[ $# -eq 2 ]] || usage; cmd_stop "$2" ;;

@@ -1,20 +1,24 @@
 #!/usr/bin/env bash
 # Ensures the real Kubernetes control-plane binaries of the pinned version are available:
-#   etcd            Debian's `etcd-server` package (installed with apt-get if missing)
-#   kubeadm         v$KUBERNETES_VERSION
-#   kube-apiserver  v$KUBERNETES_VERSION
+#   etcd                     Debian's `etcd-server` package (installed with apt-get if missing)
+#   kubeadm                  v$KUBERNETES_VERSION
+#   kube-apiserver           v$KUBERNETES_VERSION
+#   kube-controller-manager  v$KUBERNETES_VERSION (its garbage collector and namespace controller
+#                            finish the foreground deletes of the Kubernetes provider)
 #
-# Lookup order for kubeadm / kube-apiserver, each checked at the exact pinned version:
+# Lookup order for each of the Kubernetes binaries, each checked at the exact pinned version:
 #   1. $KUBE_BIN_DIR/<name>   (e.g. official release binaries, where the internet is reachable)
 #   2. <name> on PATH
 #   3. the cache:  ${E2E_CACHE_DIR:-$HOME/.cache/istio-openstack-e2e}/kubernetes-<version>/bin/
 #   4. otherwise built from the Go module proxy into a temp dir and moved into the cache:
 #      a wrapper module requires k8s.io/kubernetes v<version> and replaces each of its
 #      `./staging/src/k8s.io/X` entries with the published `k8s.io/X v0.<minor>.<patch>`.
-#      Cold build about 8.5 min on 2 cores; a second run takes seconds.
+#      Cold build about 8.5 min on 2 cores; a second run takes seconds. Only the missing names are
+#      built: a cache entry made before a name joined KUBE_CMDS gets that binary added, the others
+#      are reported `cached` and left untouched.
 #
-# The cache bin dir always ends up holding all three names (binaries built here, symlinks to the
-# ones found elsewhere), so callers can put that one directory first on PATH.
+# The cache bin dir always ends up holding every name (binaries built here, symlinks to the ones
+# found elsewhere), so callers can put that one directory first on PATH.
 #
 # Output: on stdout a report line per binary (name, version as the binary reports it,
 # built now / cached / found / installed now, elapsed seconds, path); the LAST stdout line is the
@@ -23,7 +27,7 @@
 #
 # Environment:
 #   E2E_CACHE_DIR        cache root (default ~/.cache/istio-openstack-e2e)
-#   KUBE_BIN_DIR         directory with prebuilt kubeadm / kube-apiserver to prefer
+#   KUBE_BIN_DIR         directory with prebuilt Kubernetes binaries (any of KUBE_CMDS) to prefer
 #   KUBE_BUILD_TIMEOUT   seconds allowed for `go build` (default 3600)
 #   KUBE_LOCK_TIMEOUT    seconds to wait for a concurrent run holding the cache lock (default 3600)
 set -euo pipefail
@@ -45,6 +49,8 @@ K8S_MAJOR="${BASH_REMATCH[1]}"
 K8S_MINOR="${BASH_REMATCH[2]}"
 K8S_PATCH="${BASH_REMATCH[3]}"
 K8S_TAG="v${KUBERNETES_VERSION}"
+# The Kubernetes commands this toolchain provides (all from k8s.io/kubernetes/cmd/<name>).
+KUBE_CMDS=(kubeadm kube-apiserver kube-controller-manager)
 STAGING_VERSION="v0.${K8S_MINOR}.${K8S_PATCH}"
 
 CACHE_ROOT="${E2E_CACHE_DIR:-$HOME/.cache/istio-openstack-e2e}"
@@ -62,14 +68,14 @@ fi
 now() { date +%s; }
 # The report: one stdout line per binary (logs go to stderr; the bin dir is the last stdout line).
 report() { # name path version how seconds
-  printf '%-15s %-10s %-14s %5ss  %s\n' "$1" "$3" "$4" "$5" "$2"
+  printf '%-23s %-10s %-14s %5ss  %s\n' "$1" "$3" "$4" "$5" "$2"
 }
 
 # Version as the binary reports it ("" when it cannot run).
 reported_version() { # name path
   case "$1" in
     kubeadm) "$2" version -o short 2>/dev/null || true ;;
-    kube-apiserver) "$2" --version 2>/dev/null | awk '{print $2}' || true ;;
+    kube-apiserver | kube-controller-manager) "$2" --version 2>/dev/null | awk '{print $2}' || true ;;
     etcd) "$2" --version 2>/dev/null | awk '/^etcd Version:/ {print $3}' || true ;;
   esac
 }
@@ -170,7 +176,7 @@ ensure_etcd() {
 }
 
 # ---------------------------------------------------------------------------------------------
-# kubeadm / kube-apiserver
+# kubeadm / kube-apiserver / kube-controller-manager
 # ---------------------------------------------------------------------------------------------
 # Prints the path of a usable binary of the exact version, or nothing.
 find_prebuilt() { # name
@@ -198,7 +204,7 @@ go_proxy() {
   printf '%s\n' "$first"
 }
 
-# Builds the given cmds (kubeadm, kube-apiserver) and moves them into $BIN_DIR.
+# Builds the given cmds (names of KUBE_CMDS) and moves them into $BIN_DIR.
 build_from_proxy() { # names...
   command -v go >/dev/null || die "go is not on PATH; cannot build $* (or set KUBE_BIN_DIR)"
   local proxy work log_file gomod_json gomod staging ldflags pkgs=() name rc=0
@@ -254,7 +260,7 @@ build_from_proxy() { # names...
 
 ensure_kube_binaries() {
   local name found t0 to_build=() ver
-  for name in kubeadm kube-apiserver; do
+  for name in "${KUBE_CMDS[@]}"; do
     t0="$(now)"
     found="$(find_prebuilt "$name")"
     if [[ -n "$found" ]]; then
