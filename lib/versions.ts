@@ -94,13 +94,23 @@ export const meshCharts = {
 } as const satisfies Record<string, PinnedChart>;
 
 /**
- * Istio dashboards on grafana.com, pinned by id and revision (Grafana downloads them at start);
- * revisions as seen in use (mesh 330, service 329; the others 202).
+ * Istio's Grafana dashboards, the files Istio's repository ships at each release tag
+ * (manifests/addons/dashboards; the same names at 1.30.0 and on release-1.31). Taken from the tag of
+ * the Istio version in use, they match it by construction: istio.io asks for "the appropriate
+ * revision for the Istio version you are deploying" and grafana.com's revision numbers cannot be
+ * checked offline. They use a `datasource` variable (no `__inputs`), so Grafana provisions them as
+ * downloaded. Upgrade: list the folder at the new tag and rename here what moved.
  */
 export const istioDashboards = {
-  "istio-mesh": { gnetId: 7639, revision: 330 },
-  "istio-service": { gnetId: 7636, revision: 329 },
-  "istio-workload": { gnetId: 7630, revision: 202 },
-  "istio-control-plane": { gnetId: 7645, revision: 202 },
-  "istio-performance": { gnetId: 11829, revision: 202 },
+  /** Where a release's dashboards live; a stack may point at a mirror instead (grafanaDashboardsUrl). */
+  source: (version: string) => `https://raw.githubusercontent.com/istio/istio/${version}/manifests/addons/dashboards`,
+  files: {
+    "istio-mesh": "istio-mesh-dashboard.gen.json",
+    "istio-service": "istio-service-dashboard.json",
+    "istio-workload": "istio-workload-dashboard.json",
+    "istio-control-plane": "pilot-dashboard.gen.json",
+    "istio-performance": "istio-performance-dashboard.json",
+    "istio-wasm-extension": "istio-extension-dashboard.json",
+    "istio-ztunnel": "ztunnel-dashboard.gen.json",
+  },
 } as const;

@@ -332,3 +332,43 @@ describe("links that work for whoever opens Kiali", () => {
     });
   });
 });
+
+describe("Istio dashboards arrive, match the Istio version, or fail the deploy", () => {
+  const dashboards = (run: Evaluation) => ofRelease(run, "grafana") as unknown as ReturnType<typeof grafanaValues>;
+
+  it("downloaded from the Istio release in use, every download able to fail the init container", async () => {
+    const run = await evaluateStack("dev");
+    const grafana = dashboards(run);
+    const version = run.config.istioRevisions.at(-1);
+    const entries = Object.values(grafana.dashboards.istio);
+    expect(entries.length).toBe(7);
+    for (const entry of entries) {
+      expect(
+        entry.url.startsWith(`https://raw.githubusercontent.com/istio/istio/${version}/manifests/addons/dashboards/`),
+      ).toBe(true);
+      // The chart pipes curl into sed (masking its failure: no pipefail) only for these keys.
+      expect(Object.keys(entry)).toEqual(["url"]);
+    }
+    const options = grafana.defaultCurlOptions.split(/\s+/);
+    expect(options.some((o) => /^-[a-zA-Z]*f/.test(o))).toBe(true);
+    expect(options.some((o) => /^-[a-zA-Z]*k/.test(o) || o === "--insecure")).toBe(false);
+  });
+
+  it("a canary takes the dashboards of its newest Istio; an air-gapped cloud points at its mirror", async () => {
+    const canary = await evaluateStack("dev", {
+      istioRevisions: ["1.31.1", "1.32.0"],
+      istioRevisionTags: { default: "1.31.1", "prod-stable": "1.31.1" },
+    });
+    for (const entry of Object.values(dashboards(canary).dashboards.istio))
+      expect(entry.url).toContain("/istio/1.32.0/");
+    const mirrored = await evaluateStack("dev", {
+      grafanaDashboardsUrl: "https://mirror.example.com/istio/dashboards/",
+    });
+    expect(Object.values(dashboards(mirrored).dashboards.istio).map((e) => e.url)).toContain(
+      "https://mirror.example.com/istio/dashboards/istio-mesh-dashboard.gen.json",
+    );
+    expect(() => parseStackConfig(rawConfig("dev", { grafanaDashboardsUrl: "ftp://mirror" }), "dev")).toThrow(
+      /grafanaDashboardsUrl: expected an http\(s\) URL/,
+    );
+  });
+});

@@ -12,6 +12,7 @@ import { meshCharts, type PinnedChart } from "../../lib/versions";
 import { type ChartRepositoryOverrides, chartRelease } from "../charts";
 import { resourceName } from "../names";
 import {
+  type GrafanaSettings,
   grafanaValues,
   jaegerValues,
   type KialiSettings,
@@ -41,6 +42,7 @@ export interface ObservabilityArgs {
   readonly clusterName: string;
   readonly chartRepositories: ChartRepositoryOverrides;
   readonly prometheus: PrometheusSettings;
+  readonly grafana: Omit<GrafanaSettings, "publicHost">;
   readonly kiali: Omit<KialiSettings, "publicHost">;
   /** kialiHost: where Kiali and Grafana are published (their routes in kialiRoute). */
   readonly publicHost?: string;
@@ -95,7 +97,7 @@ export class Observability extends pulumi.ComponentResource {
       [SECRETS.kialiSigningKey.key]: pulumi.secret(args.kialiSigningKey ?? generated("kiali-signing-key")),
     });
     const publicHost = args.publicHost ? { publicHost: args.publicHost } : {};
-    const grafana = release("grafana", meshCharts.grafana, grafanaValues(publicHost), [
+    const grafana = release("grafana", meshCharts.grafana, grafanaValues({ ...args.grafana, ...publicHost }), [
       ...after,
       adminSecret,
       kialiGrafanaSecret,

@@ -139,7 +139,18 @@ export function prometheusValues(settings: PrometheusSettings): PrometheusValues
 export interface GrafanaSettings {
   /** kialiHost: Grafana is served there under /grafana; unset: through the port-forward. */
   readonly publicHost?: string;
+  /** The folder the Istio dashboards are downloaded from: Istio's own for the version in use, or a mirror. */
+  readonly dashboardsUrl: string;
 }
+
+/**
+ * How Grafana's init container fetches each dashboard. The chart's script runs `set -euf` without
+ * pipefail and pipes curl into sed only for `datasource`, `title` or `b64content` (grafana chart,
+ * templates/_config.tpl): none of them is set, so a failed download (-f: HTTP errors too) fails the
+ * init container, the pod never starts and Helm's wait fails the release instead of leaving empty
+ * dashboards. No -k: the download's TLS is verified (the chart's default skips it).
+ */
+export const DASHBOARD_CURL_OPTIONS = "-sSfL --retry 5 --retry-delay 2";
 
 export interface GrafanaValues {
   readonly admin: { readonly existingSecret: string; readonly userKey: string; readonly passwordKey: string };
@@ -148,7 +159,8 @@ export interface GrafanaValues {
   readonly lifecycleHooks: { readonly postStart: { readonly exec: { readonly command: readonly string[] } } };
   readonly datasources: Record<string, unknown>;
   readonly dashboardProviders: Record<string, unknown>;
-  readonly dashboards: { readonly istio: Record<string, { gnetId: number; revision: number; datasource: string }> };
+  readonly defaultCurlOptions: string;
+  readonly dashboards: { readonly istio: Record<string, { readonly url: string }> };
 }
 
 /**
@@ -179,7 +191,7 @@ export function kialiViewerScript(): string {
   ].join("\n");
 }
 
-export function grafanaValues(settings: GrafanaSettings = {}): GrafanaValues {
+export function grafanaValues(settings: GrafanaSettings): GrafanaValues {
   const url = publicUrls(settings.publicHost).grafana;
   return {
     admin: {
@@ -230,11 +242,12 @@ export function grafanaValues(settings: GrafanaSettings = {}): GrafanaValues {
         ],
       },
     },
+    defaultCurlOptions: DASHBOARD_CURL_OPTIONS,
     dashboards: {
       istio: Object.fromEntries(
-        Object.entries(istioDashboards).map(([name, d]) => [
+        Object.entries(istioDashboards.files).map(([name, file]) => [
           name,
-          { gnetId: d.gnetId, revision: d.revision, datasource: "Prometheus" },
+          { url: `${settings.dashboardsUrl.replace(/\/+$/, "")}/${file}` },
         ]),
       ),
     },

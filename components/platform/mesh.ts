@@ -4,6 +4,7 @@
  * cluster's Kubernetes provider, after its add-ons).
  */
 import * as pulumi from "@pulumi/pulumi";
+import { istioDashboards } from "../../lib/versions";
 import type { StackConfig } from "../../stacks/load";
 import { type GatewayPlacement, IstioMesh } from "../mesh/istioMesh";
 import { kialiExposure } from "../mesh/policy";
@@ -117,6 +118,7 @@ export function buildMeshLayers(
         storageSize: config.prometheusStorageSize,
         ...(config.prometheusStorageClass ? { storageClass: config.prometheusStorageClass } : {}),
       },
+      grafana: { dashboardsUrl: config.grafanaDashboardsUrl ?? istioDashboards.source(plan.newest.version) },
       kiali: { strategy: config.kialiAuthStrategy, viewOnly: config.kialiViewOnly },
       ...(kialiRoute ? { kialiRoute, publicHost: config.kialiHost } : {}),
       ...(config.grafanaAdminPassword ? { grafanaAdminPassword: pulumi.secret(config.grafanaAdminPassword) } : {}),

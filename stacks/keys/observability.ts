@@ -60,6 +60,16 @@ export const observabilityKeys = {
     schema: dnsLabel(63),
     optional: true,
   }),
+  grafanaDashboardsUrl: key({
+    type: "string",
+    description:
+      "Folder Grafana downloads the Istio dashboards from when it starts (files as in Istio's manifests/addons/dashboards). Unset: Istio's own, at the tag of the Istio version in use. For an air-gapped cloud: a mirror of that folder. A failed download fails the deploy.",
+    schema: z.url({
+      protocol: /^https?$/,
+      error: "expected an http(s) URL of a folder such as https://mirror.example.com/istio/1.31.1/dashboards",
+    }),
+    optional: true,
+  }),
   kialiViewOnly: key({
     type: "boolean",
     description:
