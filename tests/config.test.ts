@@ -1,8 +1,13 @@
+import * as runtimeErrors from "@pulumi/pulumi/cmd/run/error";
+import { RunError } from "@pulumi/pulumi/errors";
 import fc from "fast-check";
 import { ConfigError } from "../stacks/errors";
 import { configKeys } from "../stacks/keys";
 import { parseStackConfig } from "../stacks/load";
 import { rawConfig } from "./harness";
+
+/** How the runtime prints any error that is not a RunError (marked internal, so untyped). */
+const { defaultErrorMessage } = runtimeErrors as unknown as { defaultErrorMessage: (error: unknown) => string };
 
 /** The validation message for a config, or a failure if it was accepted. */
 function refusal(stack: string, overrides: Record<string, unknown>, secretKeys: string[] = []): string {
@@ -226,6 +231,21 @@ describe("bad configuration is refused with the key named", () => {
     for (const key of ["controlPlaneCount", "networkMtu", "nodeCidr", "adminCidrs[0]"]) {
       expect(message).toContain(`istio-openstack:${key}:`);
     }
+  });
+
+  it("reads the same under the Pulumi CLI: the Node.js runtime prints the message alone", () => {
+    let thrown: unknown;
+    try {
+      parseStackConfig(rawConfig("prod", { controlPlaneCount: 2, adminCidrs: ["0.0.0.0/0"] }), "prod");
+    } catch (error) {
+      thrown = error;
+    }
+    // What @pulumi/pulumi's uncaught-error handler (cmd/run/run.js) logs for an error the program throws.
+    const printed = RunError.isInstance(thrown) ? (thrown as Error).message : defaultErrorMessage(thrown);
+    expect(printed).toBe((thrown as ConfigError).message);
+    expect(printed).toMatch(/^Configuration of stack "prod" is invalid \(2 problems\); nothing was created:\n {2}- /);
+    expect(printed).not.toMatch(/problems: \[|namespace:/);
+    expect(printed).not.toContain("\u001b["); // ANSI colour
   });
 
   it("a stack not named after an environment must say which one it is", () => {

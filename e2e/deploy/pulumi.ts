@@ -174,10 +174,9 @@ export class PulumiProject {
     return { steps, changeSummary, run: result };
   }
 
-  /** A human-readable diff for failure messages. */
-  async previewDiff(stack: string): Promise<string> {
-    const result = await this.pulumi(["preview", "--stack", stack, "--diff"], 900);
-    return result.stdout;
+  /** `pulumi preview` as a user runs it (text, not JSON), whatever its exit status. */
+  previewText(stack: string): Promise<RunResult> {
+    return this.pulumi(["preview", "--stack", stack], 900);
   }
 
   /** up / refresh / destroy with --json: the engine events, reduced to steps and a summary. */

@@ -24,6 +24,7 @@ import {
   bringYourOwnNetwork,
   type Context,
   cleanUp,
+  configurationErrors,
   deployMain,
   destroyMain,
   names,
@@ -184,6 +185,7 @@ async function main(): Promise<number> {
     });
     if (baseline?.length) log(`the project already held ${baseline.length} unrelated resource(s); they are left alone`);
 
+    await configurationErrors(ctx);
     await deployMain(ctx);
     await bringYourOwnNetwork(ctx);
     await destroyMain(ctx, baseline);

@@ -7,7 +7,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { stringify as toYaml } from "yaml";
 import { kubernetes } from "../../lib/versions";
-import { run, sleep } from "../lib/proc";
+import { attempt, run, sleep } from "../lib/proc";
 import type { Bench } from "./bench";
 import { log } from "./bench";
 import { type Cloud, type Snapshot, snapshotSummary } from "./cloud";
@@ -46,6 +46,8 @@ export interface Context {
 
 export const MAIN_STACK = "e2e";
 export const BYO_STACK = "e2e-byo";
+/** A stack that must never deploy: its configuration is wrong on purpose. */
+export const BAD_CONFIG_STACK = "e2e-bad-config";
 const POOL = "general";
 const INSTANCE = "openstack:compute/instance:Instance";
 const PORT = "openstack:networking/port:Port";
@@ -407,6 +409,55 @@ export async function deployMain(ctx: Context): Promise<void> {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Bad configuration under the real CLI: the message the docs show, not an object dump.
+
+/** What the Node.js runtime prints for an error it does not recognise: util.inspect of the object, in colour. */
+const OBJECT_DUMP = [/problems: \[/, /namespace: '/, /^\s+at /m, /unhandled exception/];
+const ANSI_ESCAPE = "\u001b[";
+
+export async function configurationErrors(ctx: Context): Promise<void> {
+  const { pulumi, bench, settings } = ctx;
+  await pulumi.initStack(BAD_CONFIG_STACK);
+  // Two bad keys, the README's example: an even control plane and a world-open API in prod.
+  pulumi.writeConfig(
+    BAD_CONFIG_STACK,
+    mainConfig(settings, { environment: "prod", controlPlaneCount: 2, adminCidrs: ["0.0.0.0/0"] }),
+  );
+  await bench.time("bad configuration: preview refuses it, as the offline plan does", async () => {
+    const planned = await attempt(
+      path.join(ctx.repoRoot, "node_modules/.bin/tsx"),
+      ["tools/plan.ts", "--stack", BAD_CONFIG_STACK, "--stack-file", pulumi.stackFile(BAD_CONFIG_STACK)],
+      { cwd: ctx.repoRoot, timeoutSeconds: 300 },
+    );
+    assertEqual(planned.status, 1, "exit status of the offline plan of a bad stack");
+    const expected = planned.stderr.trim().split("\n");
+    assert(
+      /^Configuration of stack "e2e-bad-config" is invalid \(2 problems\); nothing was created:$/.test(expected[0]) &&
+        expected.length === 3 &&
+        expected.some((line) => /^ {2}- istio-openstack:adminCidrs\[0\]: opens the Kubernetes API/.test(line)) &&
+        expected.some((line) => /^ {2}- istio-openstack:controlPlaneCount: expected 1, 3 or 5/.test(line)),
+      `the offline plan's message is not the documented one:\n${planned.stderr}`,
+    );
+
+    const preview = await pulumi.previewText(BAD_CONFIG_STACK);
+    const output = `${preview.stdout}\n${preview.stderr}`;
+    assert(preview.status !== 0, `preview of a bad configuration exited 0:\n${output}`);
+    const lines = output.split("\n").map((line) => line.trim());
+    for (const line of expected) {
+      assert(
+        lines.some((printed) => printed.endsWith(line.trim())),
+        `preview does not print the line ${JSON.stringify(line.trim())}; it printed:\n${output}`,
+      );
+    }
+    for (const dump of OBJECT_DUMP) {
+      assert(!dump.test(output), `preview prints something like an object dump (${dump}):\n${output}`);
+    }
+    assert(!output.includes(ANSI_ESCAPE), `preview prints colour codes (util.inspect's):\n${JSON.stringify(output)}`);
+  });
+  await pulumi.removeStack(BAD_CONFIG_STACK);
+}
+
+// ---------------------------------------------------------------------------------------------
 // Bring your own network: a second stack on a network, subnet and router made with the CLI.
 
 interface Premade {
@@ -603,7 +654,7 @@ export async function cleanUp(ctx: Context): Promise<string[]> {
   } catch (error) {
     problems.push(`pulumi stack ls: ${(error as Error).message}`);
   }
-  for (const stack of [BYO_STACK, MAIN_STACK]) {
+  for (const stack of [BAD_CONFIG_STACK, BYO_STACK, MAIN_STACK]) {
     if (!stacks.some((s) => s.name === stack || s.name.endsWith(`/${stack}`))) continue;
     try {
       log(`clean-up: destroying stack ${stack}`);
