@@ -102,7 +102,8 @@ const allocationPool: Rule = (config) => {
 const networkMode: Rule = (config) => {
   const existingKeys = ["existingNetworkId", "existingSubnetId", "existingRouterId"] as const;
   if (config.networkMode === "existing") {
-    return (["existingNetworkId", "existingSubnetId"] as const)
+    // The router too: the API's floating IP needs it, and its gateway address is admitted to the API.
+    return existingKeys
       .filter((name) => config[name] === undefined)
       .map((name) => ({ path: name, expected: "required when networkMode is existing" }));
   }

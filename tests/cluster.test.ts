@@ -76,11 +76,15 @@ describe("the API endpoint", () => {
   it("HA: an Octavia TCP 6443 listener with a health-checked pool, one member per control-plane port, a floating IP on the VIP", async () => {
     const run = await evaluateStack("prod");
     const listener = run.one("openstack:loadbalancer/listener:Listener", "mesh-prod-api");
+    // The router's gateway address, as Neutron reports it: nodes' calls to the floating IP arrive from there.
+    const router = run.computedOutputs["openstack:networking/router:Router::mesh-prod-router"] as {
+      externalFixedIps: { ipAddress: string }[];
+    };
     expect(listener.inputs).toMatchObject({
       protocol: "TCP",
       protocolPort: 6443,
       // Octavia's order (sorted, unique): any other order is a perpetual diff (found by e2e:openstack).
-      allowedCidrs: ["10.40.0.0/22", "203.0.113.0/24"],
+      allowedCidrs: ["10.40.0.0/22", "203.0.113.0/24", `${router.externalFixedIps[0].ipAddress}/32`].sort(),
     });
     const monitor = run.one("openstack:loadbalancer/monitor:Monitor", "mesh-prod-api");
     expect(monitor.inputs).toMatchObject({ type: "HTTPS", urlPath: "/readyz" });

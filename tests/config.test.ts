@@ -125,7 +125,7 @@ describe("bad configuration is refused with the key named", () => {
       "existing mode without ids",
       "dev",
       { networkMode: "existing" },
-      /istio-openstack:existingNetworkId: required when networkMode is existing[\s\S]*istio-openstack:existingSubnetId: required/,
+      /istio-openstack:existingNetworkId: required when networkMode is existing[\s\S]*istio-openstack:existingSubnetId: required[\s\S]*istio-openstack:existingRouterId: required/,
     ],
     [
       "existing ids in create mode",

@@ -37,7 +37,12 @@ describe("Octavia listener allow list (perpetual diff found on a real Octavia)",
 
   it("a stack whose admin CIDR is its node subnet gets one entry", async () => {
     const run = await evaluateStack("staging", { adminCidrs: ["10.30.0.0/22"] });
-    expect(run.one(LISTENER, "mesh-staging-api").inputs.allowedCidrs).toEqual(["10.30.0.0/22"]);
+    const router = run.computedOutputs["openstack:networking/router:Router::mesh-staging-router"] as {
+      externalFixedIps: { ipAddress: string }[];
+    };
+    expect(run.one(LISTENER, "mesh-staging-api").inputs.allowedCidrs).toEqual(
+      ["10.30.0.0/22", `${router.externalFixedIps[0].ipAddress}/32`].sort(),
+    );
   });
 
   it("ordering is idempotent, sorted and loses nothing", () => {

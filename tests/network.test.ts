@@ -4,6 +4,7 @@ import { evaluateProgram } from "./harness";
 const SECGROUP_RULE = "openstack:networking/secGroupRule:SecGroupRule";
 const EXISTING_SUBNET = "5c0b1f9e-7a2d-4e8b-9c3f-1d2e3f4a5b6c";
 const EXISTING_NETWORK = "1a2b3c4d-5e6f-4a8b-9c0d-1e2f3a4b5c6d";
+const EXISTING_ROUTER = "9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a";
 
 const baseArgs: ClusterNetworkArgs = {
   clusterName: "t",
@@ -77,6 +78,41 @@ describe("ClusterNetwork, create mode", () => {
     ]);
   });
 
+  /** Who may reach 6443, by group: remote groups by role, CIDRs as given. */
+  function apiSources(run: Awaited<ReturnType<typeof evaluateProgram>>): Record<string, string[]> {
+    const ids = run.outputs.securityGroupIds as Record<string, string | undefined>;
+    const role = (id: unknown) => Object.keys(ids).find((k) => ids[k] === id) ?? String(id);
+    const sources: Record<string, string[]> = {};
+    for (const r of run.ofType(SECGROUP_RULE).filter((rule) => rule.inputs.portRangeMin === 6443)) {
+      const group = role(r.inputs.securityGroupId);
+      sources[group] = [
+        ...(sources[group] ?? []),
+        String(r.inputs.remoteIpPrefix ?? `group:${role(r.inputs.remoteGroupId)}`),
+      ];
+    }
+    for (const group of Object.keys(sources)) sources[group].sort();
+    return sources;
+  }
+
+  it("admits the router's gateway address to the API: nodes reach it through the floating IP, SNAT'ed by the router", async () => {
+    for (const apiBehindLoadBalancer of [true, false]) {
+      const run = await evaluateProgram(buildNetwork({ ...baseArgs, apiBehindLoadBalancer }));
+      // What Neutron reports as the router's gateway address.
+      const routerState = run.computedOutputs["openstack:networking/router:Router::t-router"] as {
+        externalFixedIps: { ipAddress: string }[];
+      };
+      const gateway = `${routerState.externalFixedIps[0].ipAddress}/32`;
+      const sources = apiSources(run);
+      if (apiBehindLoadBalancer) {
+        // On the load balancer's VIP group (where the admin CIDRs are); the amphorae reach the nodes from the subnet.
+        expect(sources.apiLoadBalancer).toEqual(["10.20.0.0/22", "203.0.113.0/24", gateway].sort());
+        expect(sources.controlPlane).toEqual(["10.20.0.0/22", "group:controlPlane", "group:worker"]);
+      } else {
+        expect(sources.controlPlane).toEqual(["203.0.113.0/24", gateway, "group:controlPlane", "group:worker"].sort());
+      }
+    }
+  });
+
   it("with a single control-plane node: no load-balancer group, the API opens to admin CIDRs on the node", async () => {
     const run = await evaluateProgram(buildNetwork({ ...baseArgs, apiBehindLoadBalancer: false, sshEnabled: true }));
     const ids = run.outputs.securityGroupIds as Record<string, string>;
@@ -99,8 +135,33 @@ describe("ClusterNetwork, create mode", () => {
 describe("ClusterNetwork, bring-your-own network", () => {
   const existing: ClusterNetworkArgs = {
     ...baseArgs,
-    placement: { mode: "existing", networkId: EXISTING_NETWORK, subnetId: EXISTING_SUBNET },
+    placement: { mode: "existing", networkId: EXISTING_NETWORK, subnetId: EXISTING_SUBNET, routerId: EXISTING_ROUTER },
   };
+
+  it("admits the existing router's gateway address (its first IPv4 one) to the API", async () => {
+    const run = await evaluateProgram(buildNetwork(existing), {
+      subnets: { [EXISTING_SUBNET]: { cidr: "10.20.0.0/22" } },
+      routers: {
+        [EXISTING_ROUTER]: { externalFixedIps: [{ ipAddress: "2001:db8::7" }, { ipAddress: "198.51.100.77" }] },
+      },
+    });
+    const ids = run.outputs.securityGroupIds as Record<string, string>;
+    const fromRouter = run
+      .ofType(SECGROUP_RULE)
+      .filter((r) => r.inputs.portRangeMin === 6443 && r.inputs.remoteIpPrefix === "198.51.100.77/32");
+    expect(fromRouter.map((r) => r.inputs.securityGroupId)).toEqual([ids.apiLoadBalancer]);
+  });
+
+  it("refuses a router with no external IPv4 address, saying what to do", () => {
+    const { routerGatewayAddress } =
+      require("../components/network/layout") as typeof import("../components/network/layout");
+    expect(() => routerGatewayAddress(EXISTING_ROUTER, [{ ipAddress: "2001:db8::7" }])).toThrow(
+      /router .* has no external IPv4 address: give it a gateway on the external network \(openstack router set --external-gateway/,
+    );
+    expect(routerGatewayAddress(EXISTING_ROUTER, [{ ipAddress: "203.0.113.9" }, { ipAddress: "203.0.113.10" }])).toBe(
+      "203.0.113.9",
+    );
+  });
 
   it("creates no network, subnet or router, only the security groups, and exports the given ids", async () => {
     const run = await evaluateProgram(buildNetwork(existing), {

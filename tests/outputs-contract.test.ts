@@ -108,6 +108,7 @@ describe("a staging stack on an existing network that accepts anonymous Kiali (a
         networkMode: "existing",
         existingNetworkId: "1a2b3c4d-5e6f-4a8b-9c0d-1e2f3a4b5c6d",
         existingSubnetId: subnetId,
+        existingRouterId: "9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a",
         kialiAuthStrategy: "anonymous",
         allowAnonymousKiali: true,
       },
@@ -115,9 +116,9 @@ describe("a staging stack on an existing network that accepts anonymous Kiali (a
     );
   });
 
-  it("still honours the contract (routerId null without a router)", () => {
+  it("still honours the contract (the given router's id)", () => {
     expect(contractErrors(run, contract)).toEqual([]);
-    expect(run.outputs.network).toMatchObject({ routerId: null });
+    expect(run.outputs.network).toMatchObject({ routerId: "9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a" });
   });
 
   it("is accepted by the program's config, and refused by the policy pack unless its team relaxes the policy too", async () => {

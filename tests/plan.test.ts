@@ -38,6 +38,7 @@ describe("npm run plan", () => {
         "  istio-openstack:networkMode: existing",
         "  istio-openstack:existingNetworkId: 1a2b3c4d-5e6f-4a8b-9c0d-1e2f3a4b5c6d",
         "  istio-openstack:existingSubnetId: 5c0b1f9e-7a2d-4e8b-9c3f-1d2e3f4a5b6c",
+        "  istio-openstack:existingRouterId: 9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a",
         "",
       ].join("\n"),
     );

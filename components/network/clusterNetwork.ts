@@ -1,7 +1,7 @@
 import * as openstack from "@pulumi/openstack";
 import * as pulumi from "@pulumi/pulumi";
 import { resourceName } from "../names";
-import { type AllocationPool, allocationPool, gatewayAddress } from "./layout";
+import { type AllocationPool, allocationPool, gatewayAddress, routerGatewayAddress } from "./layout";
 import { type RuleSpec, type SecurityGroupRole, securityGroupRules } from "./rules";
 
 export type NetworkPlacement =
@@ -15,7 +15,8 @@ export type NetworkPlacement =
       readonly mode: "existing";
       readonly networkId: string;
       readonly subnetId: string;
-      readonly routerId?: string;
+      /** The router connecting the subnet to the external network: its gateway address is admitted to the API. */
+      readonly routerId: string;
     };
 
 export interface ClusterNetworkArgs {
@@ -58,8 +59,12 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export class ClusterNetwork extends pulumi.ComponentResource {
   readonly networkId: pulumi.Output<string>;
   readonly subnetId: pulumi.Output<string>;
-  /** Undefined in existing mode without a router id. */
-  readonly routerId: pulumi.Output<string | undefined>;
+  readonly routerId: pulumi.Output<string>;
+  /**
+   * The router's gateway address as a /32: the source the API sees when a node connects to the API's
+   * floating IP (the router SNATs hairpinned traffic), admitted wherever the admin CIDRs are.
+   */
+  readonly routerGatewayCidr: pulumi.Output<string>;
   readonly nodeCidr: pulumi.Output<string>;
   readonly mtu: pulumi.Output<number | undefined>;
   readonly externalNetworkId: pulumi.Output<string>;
@@ -118,6 +123,9 @@ export class ClusterNetwork extends pulumi.ComponentResource {
       this.networkId = network.id;
       this.subnetId = subnet.id;
       this.routerId = router.id;
+      this.routerGatewayCidr = pulumi
+        .all([router.id, router.externalFixedIps])
+        .apply(([id, ips]) => `${routerGatewayAddress(id, ips)}/32`);
       this.mtu = network.mtu;
       this.nodeCidr = subnet.cidr;
       this.routerReady = [routerInterface];
@@ -127,6 +135,9 @@ export class ClusterNetwork extends pulumi.ComponentResource {
       this.networkId = pulumi.output(existing.networkId);
       this.subnetId = pulumi.output(existing.subnetId);
       this.routerId = pulumi.output(existing.routerId);
+      this.routerGatewayCidr = openstack.networking
+        .getRouterOutput({ routerId: existing.routerId }, { parent: this })
+        .externalFixedIps.apply((ips) => `${routerGatewayAddress(existing.routerId, ips)}/32`);
       this.mtu = openstack.networking
         .getNetworkOutput({ networkId: existing.networkId }, { parent: this })
         .apply((network) => network.mtu);
@@ -184,7 +195,9 @@ export class ClusterNetwork extends pulumi.ComponentResource {
     clusterName: string,
   ): void {
     const source =
-      "group" in spec.source ? { remoteGroupId: groups[spec.source.group].id } : { remoteIpPrefix: spec.source.cidr };
+      "group" in spec.source
+        ? { remoteGroupId: groups[spec.source.group].id }
+        : { remoteIpPrefix: "cidr" in spec.source ? spec.source.cidr : this.routerGatewayCidr };
     new openstack.networking.SecGroupRule(
       resourceName(clusterName, roleName, spec.id),
       {

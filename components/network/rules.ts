@@ -12,7 +12,18 @@ import { cidrToken } from "../names";
 export const SECURITY_GROUP_ROLES = ["controlPlane", "worker", "apiLoadBalancer"] as const;
 export type SecurityGroupRole = (typeof SECURITY_GROUP_ROLES)[number];
 
-export type RuleSource = { readonly group: SecurityGroupRole } | { readonly cidr: string };
+/**
+ * Where traffic comes from: a node group, a CIDR, or the router's gateway address. Nodes reach the
+ * API through its floating IP; a Neutron router SNATs such hairpinned traffic (DNAT'ed, not entering
+ * through its external port) to its gateway address (neutron/agent/l3/router_info.py,
+ * external_gateway_nat_fip_rules), so the API must admit that address: cluster-api-provider-openstack
+ * adds the router's external IPs to the API's allowed CIDRs for the same reason
+ * (getCanonicalAllowedCIDRs). The address is known only once the router exists: the component fills it in.
+ */
+export type RuleSource =
+  | { readonly group: SecurityGroupRole }
+  | { readonly cidr: string }
+  | { readonly routerGateway: true };
 
 export interface RuleSpec {
   /** Stable within its group: part of the rule's logical name. */
@@ -36,8 +47,18 @@ export interface RuleLayoutInput {
 const NODE_GROUPS: readonly SecurityGroupRole[] = ["controlPlane", "worker"];
 
 function sourceToken(source: RuleSource): string {
+  if ("routerGateway" in source) return "router-gateway";
   return "group" in source ? source.group.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`) : cidrToken(source.cidr);
 }
+
+/** The API port from the router's gateway address: the nodes' own joins and calls through the floating IP. */
+const apiFromRouterGateway = (): RuleSpec =>
+  rule(
+    "tcp",
+    [6443, 6443],
+    { routerGateway: true },
+    "Kubernetes API from the nodes through the floating IP (the router SNATs them to its gateway address)",
+  );
 
 function rule(
   protocol: RuleSpec["protocol"],
@@ -85,9 +106,12 @@ function controlPlaneRules(input: RuleLayoutInput): RuleSpec[] {
           "Kubernetes API from the API load balancer (amphora in the node subnet)",
         ),
       ]
-    : input.adminCidrs.map((cidr) =>
-        rule("tcp", [6443, 6443], { cidr }, "Kubernetes API from an admin CIDR (floating IP)"),
-      );
+    : [
+        ...input.adminCidrs.map((cidr) =>
+          rule("tcp", [6443, 6443], { cidr }, "Kubernetes API from an admin CIDR (floating IP)"),
+        ),
+        apiFromRouterGateway(),
+      ];
   return [
     ...fromNodeGroups("tcp", [6443, 6443], "Kubernetes API from the nodes (kubelets, in-cluster clients)"),
     ...apiClients,
@@ -114,6 +138,7 @@ function apiLoadBalancerRules(input: RuleLayoutInput): RuleSpec[] {
   return [
     ...input.adminCidrs.map((cidr) => rule("tcp", [6443, 6443], { cidr }, "Kubernetes API from an admin CIDR")),
     rule("tcp", [6443, 6443], { cidr: input.nodeCidr }, "Kubernetes API from the nodes through the endpoint"),
+    apiFromRouterGateway(),
   ];
 }
 

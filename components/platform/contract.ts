@@ -17,7 +17,7 @@ export interface PlatformSecurityGroupIds {
 export interface PlatformNetwork {
   readonly networkId: string;
   readonly subnetId: string;
-  /** Null in `networkMode: existing` without `existingRouterId`. */
+  /** Always set since `existingRouterId` is required in existing mode; typed nullable for older stacks. */
   readonly routerId: string | null;
   readonly nodeCidr: string;
   readonly podCidr: string;

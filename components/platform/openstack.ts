@@ -74,7 +74,7 @@ export function openstackLayer(
       ...(network.securityGroupIds.apiLoadBalancer
         ? { securityGroupId: network.securityGroupIds.apiLoadBalancer }
         : {}),
-      allowedCidrs: [...config.adminCidrs, network.nodeCidr],
+      allowedCidrs: [...config.adminCidrs, network.nodeCidr, network.routerGatewayCidr],
       routerReady: network.routerReady,
       protect: config.protectResources,
     },
@@ -180,12 +180,12 @@ function workerPool(
 
 function networkPlacement(config: StackConfig): NetworkPlacement {
   if (config.networkMode === "existing") {
-    // Config validation guarantees both ids in existing mode.
+    // Config validation guarantees the three ids in existing mode.
     return {
       mode: "existing",
       networkId: config.existingNetworkId as string,
       subnetId: config.existingSubnetId as string,
-      ...(config.existingRouterId ? { routerId: config.existingRouterId } : {}),
+      routerId: config.existingRouterId as string,
     };
   }
   return {

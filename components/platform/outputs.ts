@@ -79,7 +79,7 @@ function networkOutputs(network: ClusterNetwork, config: StackConfig) {
   return pulumi.output({
     networkId: network.networkId,
     subnetId: network.subnetId,
-    routerId: network.routerId.apply((id) => id ?? null),
+    routerId: network.routerId,
     nodeCidr: network.nodeCidr,
     podCidr: config.podCidr,
     serviceCidr: config.serviceCidr,

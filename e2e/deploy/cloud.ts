@@ -14,7 +14,7 @@ export interface Snapshot {
   readonly keypairs: { id: string; name: string }[];
   readonly networks: { id: string; name: string; mtu: number }[];
   readonly subnets: { id: string; name: string; cidr: string; network_id: string }[];
-  readonly routers: { id: string; name: string; external_network_id?: string }[];
+  readonly routers: { id: string; name: string; external_network_id?: string; external_ips: string[] }[];
   readonly ports: {
     id: string;
     name: string;
@@ -25,7 +25,18 @@ export interface Snapshot {
     security_group_ids: string[];
   }[];
   readonly floating_ips: { id: string; address: string; port_id?: string; fixed_ip?: string; description: string }[];
-  readonly security_groups: { id: string; name: string; rules: number }[];
+  readonly security_groups: {
+    id: string;
+    name: string;
+    rules: number;
+    ingress: {
+      protocol: string | null;
+      port_min: number | null;
+      port_max: number | null;
+      remote_ip_prefix: string | null;
+      remote_group_id: string | null;
+    }[];
+  }[];
   readonly load_balancers: {
     id: string;
     name: string;

@@ -44,9 +44,12 @@ def snapshot(conn, prefixes):
     out["subnets"] = [{"id": s.id, "name": s.name, "cidr": s.cidr, "network_id": s.network_id}
                       for s in net.subnets(project_id=project_id)
                       if named(prefixes, s.name) or s.network_id in network_ids]
-    out["routers"] = [{"id": r.id, "name": r.name,
-                       "external_network_id": (r.external_gateway_info or {}).get("network_id")}
-                      for r in net.routers(project_id=project_id) if named(prefixes, r.name)]
+    def router_view(r):
+        gateway = r.external_gateway_info or {}
+        return {"id": r.id, "name": r.name, "external_network_id": gateway.get("network_id"),
+                "external_ips": [ip["ip_address"] for ip in gateway.get("external_fixed_ips") or []]}
+
+    out["routers"] = [router_view(r) for r in net.routers(project_id=project_id) if named(prefixes, r.name)]
     ports = [p for p in net.ports(project_id=project_id)
              if named(prefixes, p.name) or p.network_id in network_ids]
     out["ports"] = [{"id": p.id, "name": p.name, "network_id": p.network_id, "device_owner": p.device_owner,
@@ -59,8 +62,14 @@ def snapshot(conn, prefixes):
          "fixed_ip": f.fixed_ip_address, "description": f.description}
         for f in net.ips(project_id=project_id)
         if named(prefixes, f.description) or (f.port_id and f.port_id in port_ids)]
+    def ingress_rule(rule):
+        return {"protocol": rule.get("protocol"), "port_min": rule.get("port_range_min"),
+                "port_max": rule.get("port_range_max"), "remote_ip_prefix": rule.get("remote_ip_prefix"),
+                "remote_group_id": rule.get("remote_group_id")}
+
     out["security_groups"] = [
-        {"id": g.id, "name": g.name, "rules": len(g.security_group_rules or [])}
+        {"id": g.id, "name": g.name, "rules": len(g.security_group_rules or []),
+         "ingress": [ingress_rule(r) for r in g.security_group_rules or [] if r.get("direction") == "ingress"]}
         for g in net.security_groups(project_id=project_id) if named(prefixes, g.name)]
 
     def ids(refs):

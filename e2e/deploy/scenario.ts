@@ -205,6 +205,24 @@ async function eventually<T>(what: string, seconds: number, body: () => Promise<
   }
 }
 
+/** Who a security group admits on a port, as Neutron stores it: CIDRs as given, remote groups by name. */
+function admitted(snap: Snapshot, groupName: string, port: number): string[] {
+  const group = snap.security_groups.find((g) => g.name === groupName);
+  assert(group, `no security group ${groupName}`);
+  const names = new Map(snap.security_groups.map((g) => [g.id, g.name]));
+  return group.ingress
+    .filter((r) => r.port_min !== null && r.port_min <= port && port <= (r.port_max ?? r.port_min))
+    .map((r) => r.remote_ip_prefix ?? `group ${names.get(r.remote_group_id ?? "") ?? r.remote_group_id}`)
+    .sort();
+}
+
+/** The router's SNAT address as a /32: its first IPv4 external address (what Neutron's L3 agent SNATs to). */
+function routerGatewayCidr(router: Snapshot["routers"][number] | undefined, what: string): string {
+  const address = router?.external_ips.find((ip) => /^\d+\.\d+\.\d+\.\d+$/.test(ip));
+  assert(address, `${what}: no external IPv4 address (${JSON.stringify(router)})`);
+  return `${address}/32`;
+}
+
 function stateIdOf(state: readonly StateResource[], type: string, name: string): string {
   const found = state.find((r) => r.type === type && r.urn.endsWith(`::${name}`));
   assert(found?.id, `no ${type} ${name} with an id in the stack's state`);
@@ -276,6 +294,27 @@ async function assertMainOnOpenstack(
       assertEqual(member.protocol_port, 6443, `port of member ${member.name}`);
       assertEqual(member.provisioning_status, "ACTIVE", `provisioning status of member ${member.name}`);
     }
+    // Who may reach the API: the admin CIDR, the node subnet, and the router's gateway address (nodes
+    // calling the API's floating IP arrive SNAT'ed to it on a real Neutron router), on the listener
+    // and on the VIP's group alike; the control-plane nodes only from the nodes and the amphorae.
+    const { settings } = ctx;
+    const gateway = routerGatewayCidr(snap.routers[0], `router ${main}-router`);
+    const apiSources = [settings.adminCidr, settings.nodeCidr, gateway].sort();
+    assertEqual(
+      [...(lb.listeners[0].allowed_cidrs ?? [])].sort(),
+      apiSources,
+      "sources the API listener admits (allowed_cidrs)",
+    );
+    assertEqual(
+      admitted(snap, `${main}-api-lb`, 6443),
+      apiSources,
+      "sources the API load balancer's group admits on 6443",
+    );
+    assertEqual(
+      admitted(snap, `${main}-control-plane`, 6443),
+      [settings.nodeCidr, `group ${main}-control-plane`, `group ${main}-worker`].sort(),
+      "sources the control-plane group admits on 6443",
+    );
     const vipFip = snap.floating_ips.filter((f) => f.port_id === lb.vip_port_id);
     assertEqual(vipFip.length, 1, "floating IPs on the load balancer's VIP port");
     assertEqual(vipFip[0].fixed_ip, lb.vip_address, "floating IP's fixed address (the VIP)");
@@ -559,6 +598,19 @@ export async function bringYourOwnNetwork(ctx: Context): Promise<void> {
         assertEqual(fip[0].fixed_ip, port?.fixed_ips[0], `${node}'s floating IP's fixed address`);
       }
       assertEqual(snap.networks, [], "networks made by the BYO stack");
+      // Single node: the API's floating IP is on the node itself, whose group admits the admin CIDR
+      // and the pre-made router's gateway address (the other node's joins, SNAT'ed by the router).
+      const premadeRouter = (await cloud.snapshot([`${names(settings).premade}-`])).routers[0];
+      assertEqual(
+        admitted(snap, `${byo}-control-plane`, 6443),
+        [
+          settings.adminCidr,
+          routerGatewayCidr(premadeRouter, "the pre-made router"),
+          `group ${byo}-control-plane`,
+          `group ${byo}-worker`,
+        ].sort(),
+        "sources the BYO control-plane group admits on 6443",
+      );
       assertEqual(snap.load_balancers, [], "load balancers of the single-node BYO stack");
       assertEqual(snap.keypairs.length, 1, "keypairs of the BYO stack");
       return snap;

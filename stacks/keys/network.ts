@@ -64,7 +64,7 @@ export const networkKeys = {
   existingRouterId: key({
     type: "string",
     description:
-      "existing mode, optional: id of the router connecting the subnet to externalNetwork (needed for floating IPs; recorded in the outputs).",
+      "existing mode: id of the router connecting the subnet to externalNetwork (floating IPs need it; its gateway address is admitted to the API, where nodes arrive through the floating IP).",
     schema: openstackUuid,
     optional: true,
   }),

@@ -81,6 +81,10 @@ export const computedState: Record<string, StateFn> = {
   "command:local:Command": () => ({ stdout: "", stderr: "" }),
   "openstack:networking/network:Network": (_name, inputs) => ({ mtu: inputs.mtu ?? 1450 }),
   "openstack:networking/floatingIp:FloatingIp": (name) => ({ address: fakePublicAddress(name) }),
+  // Neutron gives a router with a gateway an address on the external network.
+  "openstack:networking/router:Router": (name) => ({
+    externalFixedIps: [{ ipAddress: fakePublicAddress(`router:${name}`) }],
+  }),
   // What Helm reports after an install, and a LoadBalancer Service once OCCM gave it an address.
   "kubernetes:helm.sh/v3:Release": (_name, inputs) => ({
     status: { name: inputs.name, namespace: inputs.namespace, version: inputs.version, status: "deployed" },

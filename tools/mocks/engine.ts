@@ -5,7 +5,7 @@
  */
 import { randomBytes } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
-import { computedState, fakeId } from "./cloud";
+import { computedState, fakeId, fakePublicAddress } from "./cloud";
 import { type State, unwrapSecrets } from "./secrets";
 
 export interface RecordedResource {
@@ -50,6 +50,8 @@ export interface MockFixtures {
   /** getSubnet results by subnet id (bring-your-own network). */
   readonly subnets?: Readonly<Record<string, { cidr: string; networkId?: string }>>;
   readonly networks?: Readonly<Record<string, { mtu?: number; name?: string }>>;
+  /** getRouter results by router id; unset: a router with one gateway address made up from its id. */
+  readonly routers?: Readonly<Record<string, { externalFixedIps: { ipAddress: string }[] }>>;
 }
 
 export interface MockRunOptions {
@@ -134,6 +136,14 @@ export async function runUnderMocks(program: () => unknown, options: MockRunOpti
           const id = (inputs.networkId as string | undefined) ?? fakeId("network", String(inputs.name));
           const fixture = options.fixtures?.networks?.[id];
           return { id, name: fixture?.name ?? inputs.name ?? "public", mtu: fixture?.mtu ?? 1500, external: true };
+        }
+        case "openstack:networking/getRouter:getRouter": {
+          const id = String(inputs.routerId);
+          const fixture = options.fixtures?.routers?.[id];
+          return {
+            id,
+            externalFixedIps: fixture?.externalFixedIps ?? [{ ipAddress: fakePublicAddress(`router:${id}`) }],
+          };
         }
         case "openstack:networking/getSubnet:getSubnet": {
           const id = String(inputs.subnetId);
