@@ -60,3 +60,14 @@ export function isWorldOpen(text: string): boolean {
   const cidr = parseCidr(text);
   return cidr !== undefined && cidr.prefix === 0;
 }
+
+/** True when the blocks together cover every IPv4 address (0.0.0.0/1 + 128.0.0.0/1 is 0.0.0.0/0 in two halves). */
+export function coverEverything(cidrs: readonly Ipv4Cidr[]): boolean {
+  const sorted = [...cidrs].sort((a, b) => a.network - b.network);
+  let next = 0; // the first address not yet covered
+  for (const cidr of sorted) {
+    if (cidr.network > next) return false;
+    next = Math.max(next, lastAddress(cidr) + 1);
+  }
+  return next > 0xffffffff;
+}

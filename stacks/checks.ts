@@ -4,6 +4,7 @@
  */
 import {
   contains,
+  coverEverything,
   formatCidr,
   type Ipv4Cidr,
   isWorldOpen,
@@ -13,6 +14,7 @@ import {
   parseIpv4,
   size,
 } from "../lib/cidr";
+import { NODE_NAME_MAX_LENGTH, nodeName } from "../lib/nodeNames";
 import type { ConfigProblem } from "./errors";
 import type { ConfigValues } from "./keys";
 import { meshRules } from "./meshChecks";
@@ -121,7 +123,8 @@ const networkMode: Rule = (config) => {
 
 const worldOpenAdmin: Rule = (config) => {
   if (config.environment === undefined || config.environment === "dev" || config.allowWorldOpenAdminCidr) return [];
-  return (config.adminCidrs ?? []).flatMap((text, index) =>
+  const cidrs = config.adminCidrs ?? [];
+  const alone = cidrs.flatMap((text, index) =>
     isWorldOpen(text)
       ? [
           {
@@ -132,6 +135,36 @@ const worldOpenAdmin: Rule = (config) => {
         ]
       : [],
   );
+  if (alone.length > 0) return alone;
+  const blocks = cidrs.flatMap((text) => parseCidr(text) ?? []);
+  return coverEverything(blocks)
+    ? [
+        {
+          path: "adminCidrs",
+          given: cidrs,
+          expected: `together cover every IPv4 address, which opens the Kubernetes API and SSH to the whole internet, refused in ${config.environment}; list your office, VPN or bastion CIDRs (or set allowWorldOpenAdminCidr: true to accept the risk)`,
+        },
+      ]
+    : [];
+};
+
+/** Node names become hostnames and the kubernetes.io/hostname label: at most 63 characters. */
+const nodeNameLength: Rule = (config) => {
+  const { clusterName } = config;
+  if (clusterName === undefined) return [];
+  const tooLong = (name: string) => name.length > NODE_NAME_MAX_LENGTH;
+  const explain = (name: string) =>
+    `makes node names such as ${name} (${name.length} characters), over the ${NODE_NAME_MAX_LENGTH} a hostname and the kubernetes.io/hostname label allow; shorten clusterName (${clusterName.length} characters) or this name`;
+  const problems: ConfigProblem[] = [];
+  const controlPlane = nodeName(clusterName, "control-plane", Math.max(0, (config.controlPlaneCount ?? 1) - 1));
+  if (tooLong(controlPlane))
+    problems.push({ path: "clusterName", given: clusterName, expected: explain(controlPlane) });
+  (config.workerPools ?? []).forEach((pool, index) => {
+    const longest = nodeName(clusterName, pool.name, Math.max(0, pool.count - 1), pool.generation);
+    if (tooLong(longest))
+      problems.push({ path: `workerPools[${index}].name`, given: pool.name, expected: explain(longest) });
+  });
+  return problems;
 };
 
 export const crossKeyRules: readonly Rule[] = [
@@ -140,5 +173,6 @@ export const crossKeyRules: readonly Rule[] = [
   allocationPool,
   networkMode,
   worldOpenAdmin,
+  nodeNameLength,
   ...meshRules,
 ];

@@ -8,6 +8,8 @@ export interface ConfigProblem {
   /** The offending value as given; omitted for missing keys, masked for secret keys. */
   readonly given?: unknown;
   readonly givenIsSecret?: boolean;
+  /** The path is a full key outside the project's namespace (a misspelt namespace), printed as is. */
+  readonly outsideNamespace?: boolean;
 }
 
 function describeGiven(problem: ConfigProblem): string {
@@ -28,7 +30,9 @@ export class ConfigError extends RunError {
     readonly problems: readonly ConfigProblem[],
   ) {
     const plural = problems.length === 1 ? "problem" : "problems";
-    const lines = problems.map((p) => `  - ${namespace}:${p.path}: ${p.expected}${describeGiven(p)}`);
+    const lines = problems.map(
+      (p) => `  - ${p.outsideNamespace ? "" : `${namespace}:`}${p.path}: ${p.expected}${describeGiven(p)}`,
+    );
     super(
       `Configuration of stack "${stackName}" is invalid (${problems.length} ${plural}); nothing was created:\n${lines.join("\n")}`,
     );

@@ -24,7 +24,12 @@ export interface RawConfig {
   readonly values: Readonly<Record<string, string>>;
   /** Keys (without namespace) whose values were set as secrets. */
   readonly secretKeys?: ReadonlySet<string>;
+  /** Full keys outside the project's namespace (providers' keys, and typos such as `istio-openstak:adminCidrs`). */
+  readonly otherKeys?: readonly string[];
 }
+
+/** Namespaces whose keys belong to someone else: the providers this program uses, and Pulumi's own. */
+const PROVIDER_NAMESPACES = ["openstack", "kubernetes", "tls", "random", "command", "pulumi"];
 
 const specs: Readonly<Record<ConfigKeyName, KeySpec>> = configKeys;
 const keyNames = Object.keys(specs) as ConfigKeyName[];
@@ -109,19 +114,70 @@ function editDistance(a: string, b: string): number {
   return row[b.length];
 }
 
+function closestKey(name: string): { candidate: ConfigKeyName; distance: number } | undefined {
+  return keyNames
+    .map((candidate) => ({ candidate, distance: editDistance(name.toLowerCase(), candidate.toLowerCase()) }))
+    .sort((a, b) => a.distance - b.distance)[0];
+}
+
 /**
  * A mistyped key is reported with the nearest known one. Its value is shown only when it cannot be a
  * secret: not when it was set with --secret, and not when the key it most likely meant is a secret
  * key (a typo of existingKubeconfig set without --secret still holds a kubeconfig).
  */
 function unknownKeyProblem(name: string, given: string, setAsSecret: boolean): ConfigProblem {
-  const closest = keyNames
-    .map((candidate) => ({ candidate, distance: editDistance(name.toLowerCase(), candidate.toLowerCase()) }))
-    .sort((a, b) => a.distance - b.distance)[0];
+  const closest = closestKey(name);
   const meant = closest && closest.distance <= 3 ? closest.candidate : undefined;
   const hint = meant ? `did you mean ${meant}?` : "see docs/configuration.md for the keys";
   const secret = setAsSecret || (meant !== undefined && Boolean(specs[meant].secret));
   return { path: name, given, givenIsSecret: secret, expected: `unknown key (a typo is never ignored); ${hint}` };
+}
+
+/**
+ * A key this program would silently never read: one without a namespace (only a stack file read
+ * offline can hold one; the CLI refuses them), or one under a namespace that is a misspelling of the
+ * project's or that names one of its keys. Other namespaces (a shared ESC environment's) are left alone.
+ */
+function foreignKeyProblem(fullKey: string, project: string): ConfigProblem | undefined {
+  const colon = fullKey.indexOf(":");
+  const namespace = colon < 0 ? undefined : fullKey.slice(0, colon);
+  const name = colon < 0 ? fullKey : fullKey.slice(colon + 1);
+  if (namespace !== undefined && PROVIDER_NAMESPACES.includes(namespace)) return undefined;
+  const closest = closestKey(name);
+  const suggestion =
+    closest && closest.distance <= 3 ? `did you mean ${project}:${closest.candidate}?` : `keys live under ${project}:`;
+  if (namespace === undefined) {
+    return {
+      path: fullKey,
+      outsideNamespace: true,
+      expected: `a key without a namespace is never read; ${suggestion}`,
+    };
+  }
+  const misspelt = editDistance(namespace.toLowerCase(), project.toLowerCase()) <= 3;
+  if (!misspelt && !(name in specs)) return undefined;
+  return {
+    path: fullKey,
+    outsideNamespace: true,
+    expected: `namespace ${namespace} is not this project's (${project}), so the key is never read; ${suggestion}`,
+  };
+}
+
+/** The environment a stack's name promises: `prod`, `prod-eu`, `eu-prod` → prod (the strongest named). */
+function environmentOfStackName(stack: string): Environment | undefined {
+  const words = stack.toLowerCase().split(/[-_.]/);
+  return [...ENVIRONMENTS].reverse().find((environment) => words.includes(environment));
+}
+
+function weakerThanStackName(environment: Environment, stack: string): ConfigProblem[] {
+  const promised = environmentOfStackName(stack);
+  if (promised === undefined || ENVIRONMENTS.indexOf(environment) >= ENVIRONMENTS.indexOf(promised)) return [];
+  return [
+    {
+      path: "environment",
+      given: environment,
+      expected: `is weaker than the stack's name says (${stack}: ${promised}); ${environment}'s defaults and guard rails would apply to it. Use environment ${promised}, or a stack name that does not say ${promised}`,
+    },
+  ];
 }
 
 function resolveEnvironment(raw: RawConfig, stack: string): Environment | undefined {
@@ -136,6 +192,10 @@ export function parseStackConfig(raw: RawConfig, stack: string, project = PROJEC
   for (const [name, given] of Object.entries(raw.values)) {
     if (!(name in specs)) problems.push(unknownKeyProblem(name, given, secretKeys.has(name)));
   }
+  for (const fullKey of raw.otherKeys ?? []) {
+    const problem = foreignKeyProblem(fullKey, project);
+    if (problem) problems.push(problem);
+  }
 
   const environment = resolveEnvironment(raw, stack);
   if (environment === undefined) {
@@ -146,6 +206,7 @@ export function parseStackConfig(raw: RawConfig, stack: string, project = PROJEC
     });
     throw new ConfigError(stack, project, problems);
   }
+  problems.push(...weakerThanStackName(environment, stack));
   const context: DefaultContext = { environment, stack };
 
   const parsed: Record<string, unknown> = {};
@@ -193,11 +254,15 @@ export function loadStackConfig(): StackConfig {
   const prefix = `${project}:`;
   const values: Record<string, string> = {};
   const secretKeys = new Set<string>();
+  const otherKeys: string[] = [];
   for (const [fullKey, value] of Object.entries(pulumi.runtime.allConfig())) {
-    if (!fullKey.startsWith(prefix)) continue; // provider namespaces (openstack:, kubernetes:) are theirs
+    if (!fullKey.startsWith(prefix)) {
+      otherKeys.push(fullKey);
+      continue;
+    }
     const name = fullKey.slice(prefix.length);
     values[name] = value;
     if (isConfigSecret(fullKey)) secretKeys.add(name);
   }
-  return parseStackConfig({ values, secretKeys }, pulumi.getStack(), project);
+  return parseStackConfig({ values, secretKeys, otherKeys }, pulumi.getStack(), project);
 }

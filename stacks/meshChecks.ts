@@ -37,11 +37,24 @@ const revisionTags: Rule = (config) => {
   return problems;
 };
 
+/** Namespaces Kubernetes itself owns. */
+const SYSTEM_NAMESPACES = ["kube-system", "kube-public", "kube-node-lease", "default"];
+
 const namespaceTags: Rule = (config) => {
   const { meshNamespaces: namespaces, istioRevisionTags: tags } = config;
   if (namespaces === undefined || tags === undefined) return [];
   const reserved = new Set(["istio-system", "istio-egress", config.ingressGatewayNamespace ?? "istio-ingress"]);
   return Object.entries(namespaces).flatMap(([namespace, tag]): ConfigProblem[] => {
+    if (SYSTEM_NAMESPACES.includes(namespace)) {
+      return [
+        {
+          path: `meshNamespaces.${namespace}`,
+          given: tag,
+          expected:
+            "is a Kubernetes system namespace: labelling it would inject sidecars into the cluster's own components (and the program would take it over); choose an application namespace",
+        },
+      ];
+    }
     if (reserved.has(namespace)) {
       return [
         {

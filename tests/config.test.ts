@@ -205,6 +205,33 @@ describe("bad configuration is refused with the key named", () => {
       { sshPublicKey: "hello" },
       /istio-openstack:sshPublicKey: expected an OpenSSH public key line/,
     ],
+    [
+      "an environment weaker than the stack's name",
+      "prod",
+      { environment: "dev" },
+      /istio-openstack:environment: is weaker than the stack's name says \(prod: prod\).*\(got "dev"\)/,
+    ],
+    [
+      "admin CIDRs that together are the internet",
+      "prod",
+      { adminCidrs: ["0.0.0.0/1", "128.0.0.0/1"] },
+      /istio-openstack:adminCidrs: together cover every IPv4 address.*refused in prod/,
+    ],
+    [
+      "a system namespace in the mesh",
+      "dev",
+      { meshNamespaces: { "kube-system": "default", default: "default" } },
+      /istio-openstack:meshNamespaces\.kube-system: is a Kubernetes system namespace[\s\S]*meshNamespaces\.default: is a Kubernetes system namespace/,
+    ],
+    [
+      "node names over 63 characters",
+      "dev",
+      {
+        clusterName: "a-rather-long-cluster-name-for-the-team",
+        workerPools: [{ name: "general-purpose-pool", count: 10, flavor: "f", generation: 12 }],
+      },
+      /istio-openstack:workerPools\[0\]\.name: makes node names such as a-rather-long-cluster-name-for-the-team-general-purpose-pool-9-g12 \(66 characters\), over the 63/,
+    ],
   ];
 
   it.each(cases)("%s", (_title, stack, overrides, expected) => {
@@ -246,6 +273,40 @@ describe("bad configuration is refused with the key named", () => {
     expect(printed).toMatch(/^Configuration of stack "prod" is invalid \(2 problems\); nothing was created:\n {2}- /);
     expect(printed).not.toMatch(/problems: \[|namespace:/);
     expect(printed).not.toContain("\u001b["); // ANSI colour
+  });
+
+  it("a stack named prod-eu that says staging is refused too", () => {
+    expect(() =>
+      parseStackConfig(rawConfig("prod", { environment: "staging", clusterName: "prod-eu" }), "prod-eu"),
+    ).toThrow(/istio-openstack:environment: is weaker than the stack's name says \(prod-eu: prod\)/);
+  });
+
+  it("admin CIDRs covering part of the internet, a stack name without an environment word: accepted", () => {
+    expect(() => parseStackConfig(rawConfig("prod", { adminCidrs: ["0.0.0.0/1"] }), "prod")).not.toThrow();
+    expect(() =>
+      parseStackConfig(rawConfig("dev", { environment: "dev", clusterName: "production" }), "production"),
+    ).not.toThrow();
+  });
+
+  it("refuses keys the program would never read: a misspelt namespace, or none", () => {
+    const raw = { ...rawConfig("dev"), otherKeys: ["istio-openstak:adminCidrs", "adminCidrs", "openstack:cloud"] };
+    let message = "";
+    try {
+      parseStackConfig(raw, "dev");
+    } catch (error) {
+      message = (error as ConfigError).message;
+    }
+    expect(message).toMatch(/invalid \(2 problems\)/);
+    expect(message).toContain(
+      "  - istio-openstak:adminCidrs: namespace istio-openstak is not this project's (istio-openstack), so the key is never read; did you mean istio-openstack:adminCidrs?",
+    );
+    expect(message).toContain(
+      "  - adminCidrs: a key without a namespace is never read; did you mean istio-openstack:adminCidrs?",
+    );
+    // A provider's keys, and another project's from a shared ESC environment, are theirs.
+    expect(() =>
+      parseStackConfig({ ...rawConfig("dev"), otherKeys: ["openstack:cloud", "billing:costCenter"] }, "dev"),
+    ).not.toThrow();
   });
 
   it("a stack not named after an environment must say which one it is", () => {

@@ -49,6 +49,24 @@ describe("npm run plan", () => {
     expect(result.stdout).toMatch(/openstack:compute\/instance:Instance/);
   });
 
+  it("takes the stack from the stack file's name: Pulumi.prod.yaml evaluates as prod, not as the default dev", () => {
+    const { parseArgs } = require("../tools/plan") as typeof import("../tools/plan");
+    expect(parseArgs(["--stack-file", "/somewhere/Pulumi.prod.yaml"]).stack).toBe("prod");
+    expect(parseArgs(["--stack-file", "Pulumi.team-a.yaml", "--stack", "team-a"]).stack).toBe("team-a");
+    expect(parseArgs([]).stack).toBe("dev");
+    expect(() => parseArgs(["--stack-file", "prod-config.yaml"])).toThrow(/cannot tell the stack .* add --stack/);
+  });
+
+  it("refuses a key without a namespace, which the program would never read", async () => {
+    const { evaluateStack } = require("../tools/plan") as typeof import("../tools/plan");
+    const dir = mkdtempSync(path.join(tmpdir(), "plan-bare-"));
+    const stackFile = path.join(dir, "Pulumi.dev.yaml");
+    writeFileSync(stackFile, `${readFileSync(path.join(ROOT, "Pulumi.dev.yaml"), "utf8")}\n  controlPlaneCount: 3\n`);
+    await expect(evaluateStack("dev", stackFile)).rejects.toThrow(
+      /- controlPlaneCount: a key without a namespace is never read; did you mean istio-openstack:controlPlaneCount\?/,
+    );
+  });
+
   it("exits 1 with the validation message on bad config, and registers nothing", () => {
     const dir = mkdtempSync(path.join(tmpdir(), "plan-bad-"));
     const stackFile = path.join(dir, "Pulumi.broken.yaml");

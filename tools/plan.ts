@@ -26,8 +26,13 @@ interface PlanArgs {
   readonly stackFile?: string;
 }
 
-function parseArgs(argv: readonly string[]): PlanArgs {
-  const args: { stack: string; out?: string; stackFile?: string } = { stack: "dev" };
+/** The stack a stack file belongs to, by the CLI's naming: Pulumi.<stack>.yaml. */
+export function stackOfFile(file: string): string | undefined {
+  return /^Pulumi\.(.+)\.ya?ml$/.exec(path.basename(file))?.[1];
+}
+
+export function parseArgs(argv: readonly string[]): PlanArgs {
+  const args: { stack?: string; out?: string; stackFile?: string } = {};
   for (let i = 0; i < argv.length; i++) {
     const value = argv[i + 1];
     if (argv[i] === "--stack" && value) args.stack = value;
@@ -39,7 +44,14 @@ function parseArgs(argv: readonly string[]): PlanArgs {
       );
     i++;
   }
-  return args;
+  // A stack file says which stack it is: Pulumi.prod.yaml evaluates as prod, never as the default dev.
+  const stack = args.stack ?? (args.stackFile ? stackOfFile(args.stackFile) : "dev");
+  if (stack === undefined) {
+    throw new Error(
+      `cannot tell the stack from the file name ${args.stackFile} (not Pulumi.<stack>.yaml): add --stack <name>`,
+    );
+  }
+  return { ...args, stack };
 }
 
 const maskSecrets = (resource: RecordedResource): Record<string, unknown> =>
@@ -106,7 +118,8 @@ export async function evaluateStack(
       .map(([k, v]) => [k.slice(prefix.length), v]),
   );
   const secretKeys = new Set(file.secretKeys.filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length)));
-  const config = parseStackConfig({ values, secretKeys }, stack);
+  const otherKeys = Object.keys(file.values).filter((k) => !k.startsWith(prefix));
+  const config = parseStackConfig({ values, secretKeys, otherKeys }, stack);
   const run = await runUnderMocks(() => require("../index"), {
     project: PROJECT,
     stack,

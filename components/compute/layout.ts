@@ -1,5 +1,5 @@
 /** Which nodes exist, decided before anything is created: names, roles, zones. Pure. */
-import { resourceName } from "../names";
+import { nodeName } from "../../lib/nodeNames";
 
 export type NodeRole = "control-plane" | "worker";
 
@@ -26,11 +26,10 @@ export interface PoolLayoutInput {
 
 export function poolNodes(input: PoolLayoutInput): NodeSpec[] {
   return Array.from({ length: input.count }, (_, index) => {
-    const suffix = input.generation > 0 ? [index, `g${input.generation}`] : [index];
     const zone =
       input.availabilityZones.length > 0 ? input.availabilityZones[index % input.availabilityZones.length] : undefined;
     return {
-      name: resourceName(input.clusterName, input.pool, ...suffix),
+      name: nodeName(input.clusterName, input.pool, index, input.generation),
       role: input.role,
       pool: input.pool,
       index,
