@@ -1,7 +1,8 @@
 /**
  * How a configuration key is declared: once, here in stacks/, with its Pulumi type, its description,
- * its validation and its per-environment default. Pulumi.yaml and the README's key table are
- * generated from these declarations (`npm run gen`), and a test keeps them in step.
+ * its validation and its per-environment default. Pulumi.yaml and the configuration reference
+ * (docs/configuration.md) are generated from these declarations (`npm run gen`), and a test keeps
+ * them in step.
  */
 import type { z } from "zod";
 
@@ -30,7 +31,7 @@ export interface KeySpec<S extends z.ZodType = z.ZodType> {
   readonly optional?: boolean;
   /** Secret keys must be set with `pulumi config set --secret`; their values stay Pulumi secrets. */
   readonly secret?: boolean;
-  /** Shown in the README instead of a computed default (e.g. "derived from the stack name"). */
+  /** Shown in the configuration reference instead of a computed default (e.g. "derived from the stack name"). */
   readonly defaultText?: string;
 }
 

@@ -1,10 +1,10 @@
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
-import { configKeys } from "../stacks/keys";
+import { configKeys, keyAreas } from "../stacks/keys";
 import { parseStackConfig } from "../stacks/load";
 import { encodeConfigValue } from "../stacks/stackFile";
-import { declarable, projectFile, withReadmeTable } from "../tools/generated";
+import { declarable, projectFile, withConfigurationReference } from "../tools/generated";
 import { ROOT, rawConfig } from "./harness";
 
 describe("generated files are up to date (run `npm run gen` when this fails)", () => {
@@ -71,10 +71,23 @@ describe("generated files are up to date (run `npm run gen` when this fails)", (
     for (const config of stacks) expect(requiredKeys.filter((key) => !(key in config))).toEqual([]);
   });
 
-  it("the README's configuration table lists every key", () => {
-    const readme = readFileSync(path.join(ROOT, "README.md"), "utf8");
-    expect(readme).toBe(withReadmeTable(readme));
-    for (const name of Object.keys(configKeys)) expect(readme).toContain(`| \`${name}\` |`);
+  it("docs/configuration.md carries the current reference: every key once, with its area, default and secrecy", () => {
+    const document = readFileSync(path.join(ROOT, "docs", "configuration.md"), "utf8");
+    expect(document).toBe(withConfigurationReference(document));
+    const rows = [...document.matchAll(/^\| `([A-Za-z]+)` \|.*\| (yes|no) \|.*\|$/gm)].map((m) => [m[1], m[2]]);
+    // Every key of the registry in exactly one area: a key file missing from keyAreas would drop its keys.
+    expect(rows.map(([name]) => name).sort()).toEqual(Object.keys(configKeys).sort());
+    expect(keyAreas.flatMap((area) => Object.keys(area.keys)).sort()).toEqual(Object.keys(configKeys).sort());
+    const secret = (name: string) => Boolean((configKeys as Record<string, { secret?: boolean }>)[name].secret);
+    for (const [name, shown] of rows) expect([name, shown]).toEqual([name, secret(name) ? "yes" : "no"]);
+    expect(rows).toContainEqual(["existingKubeconfig", "yes"]);
+    // A per-environment default is shown per environment, not as one value.
+    expect(document).toMatch(/\| `controlPlaneCount` \| integer \| dev: `1`<br>staging: `3`<br>prod: `3` \|/);
+    expect(document).toMatch(/\| `adminCidrs` \| array \| \*\*required\*\* \|/);
+  });
+
+  it("the README sends readers to the reference", () => {
+    expect(readFileSync(path.join(ROOT, "README.md"), "utf8")).toContain("(docs/configuration.md)");
   });
 
   it("stack files only use declared keys of this project", () => {
