@@ -62,6 +62,13 @@ export const clusterCharts = {
     version: "2.36.2",
     repository: "https://kubernetes.github.io/cloud-provider-openstack",
   },
+  // Approves kubelet serving certificates (chart version = the project's release tag, v1.2.14 of
+  // 2026-04; the project follows the three newest Kubernetes minors).
+  kubeletCsrApprover: {
+    chart: "kubelet-csr-approver",
+    version: "1.2.14",
+    repository: "https://postfinance.github.io/kubelet-csr-approver",
+  },
 } as const satisfies Record<string, PinnedChart>;
 
 /**

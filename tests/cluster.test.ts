@@ -60,6 +60,7 @@ describe.each([
       "calico",
       "openstack-cloud-controller-manager",
       "openstack-cinder-csi",
+      "kubelet-csr-approver",
     ]);
     for (const release of addons) expect(release.provider).toMatch(new RegExp(`mesh-${stack}-cluster-k8s::`));
   });

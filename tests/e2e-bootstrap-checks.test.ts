@@ -1,5 +1,5 @@
 /** The pure helpers of the real-binary bootstrap ring (e2e/bootstrap/checks.ts): they decide pass or fail there. */
-import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
@@ -13,6 +13,7 @@ import {
   redirectKubeconfig,
   withCertificatesDir,
 } from "../e2e/bootstrap/checks";
+import { CIS_FLAGS, checkAuditLog, checkFlags, type HardeningRing, PROBE_SECRET } from "../e2e/bootstrap/hardening";
 import { deterministicEcKey, selfSignedCert } from "../tools/mocks/pki";
 
 describe("e2e bootstrap checks", () => {
@@ -86,5 +87,49 @@ describe("e2e bootstrap checks", () => {
     expect(statSync(placed.get("/usr/local/sbin/x.sh") ?? "").mode & 0o777).toBe(0o755);
     expect(() => layOut(root, [{ path: "relative", content: "", permissions: "0644" }])).toThrow(/not absolute/);
     rmSync(root, { recursive: true, force: true });
+  });
+});
+
+describe("the ring's hardening checks can fail", () => {
+  const ring = (flags: string[], audit: string[]) => {
+    const dir = mkdtempSync(path.join(tmpdir(), "hardening-"));
+    const state = path.join(dir, "state");
+    const log = path.join(dir, "node", "var", "log", "kubernetes", "audit", "audit.log");
+    mkdirSync(state, { recursive: true });
+    mkdirSync(path.dirname(log), { recursive: true });
+    writeFileSync(path.join(state, "kube-apiserver.flags"), [...flags, `--audit-log-path=${log}`].join("\n"));
+    writeFileSync(log, audit.join("\n"));
+    return { state, nodeRoot: path.join(dir, "node") };
+  };
+  const all = Object.entries(CIS_FLAGS).map(([flag, value]) => `${flag}=${value ?? "/etc/kubernetes/x"}`);
+  const event = (level: string, extra: object = {}) =>
+    JSON.stringify({
+      level,
+      verb: "create",
+      objectRef: { resource: "secrets", namespace: "default", name: PROBE_SECRET.name },
+      ...extra,
+    });
+
+  it("a missing or weakened CIS flag is reported", () => {
+    expect(checkFlags(ring(all, []).state)).toMatch(/CIS flags set/);
+    const weak = all
+      .filter((f) => !f.startsWith("--encryption-provider-config"))
+      .map((f) => (f.startsWith("--audit-log-maxage") ? "--audit-log-maxage=7" : f));
+    expect(() => checkFlags(ring(weak, []).state)).toThrow(
+      /--audit-log-maxage=7, expected 30; --encryption-provider-config is not set/,
+    );
+  });
+
+  it("a Secret logged with its body, or its value anywhere in the log, is reported", () => {
+    const check = (audit: string[]) => {
+      const { state, nodeRoot } = ring(all, audit);
+      return () => checkAuditLog({ state, nodeRoot } as HardeningRing, "v4lue");
+    };
+    expect(check([event("Metadata")])()).toMatch(/at Metadata, no value anywhere/);
+    expect(check([event("Request", { requestObject: { data: {} } })])).toThrow(/logged at Request, with its body/);
+    expect(check([event("Metadata"), JSON.stringify({ level: "Metadata", note: "v4lue" })])).toThrow(
+      /value is in the audit log/,
+    );
+    expect(check([])).toThrow(/expected one audit event/);
   });
 });

@@ -154,7 +154,7 @@ describe("a canary upgrade is a config change", () => {
     expect(tagTarget("prod-stable")).toEqual({ service: "istiod-1-31-1", dependsOn: [oldIstiod.key] });
     // Namespaces join by tag, after the tag's webhook exists; never with istio-injection.
     const shop = byName(run, NAMESPACE, "ns-shop-canary");
-    expect(shop.inputs.metadata).toEqual({ name: "shop-canary", labels: { "istio.io/rev": "prod-canary" } });
+    expect(shop.inputs.metadata).toMatchObject({ name: "shop-canary", labels: { "istio.io/rev": "prod-canary" } });
     expect(shop.dependsOn).toContain(`${MWC}::mesh-staging-revision-tag-prod-canary`);
     for (const ns of run.ofType(NAMESPACE)) {
       expect(Object.keys((ns.inputs.metadata as { labels?: object }).labels ?? {})).not.toContain("istio-injection");

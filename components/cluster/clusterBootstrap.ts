@@ -1,6 +1,7 @@
 import type * as openstack from "@pulumi/openstack";
 import * as pulumi from "@pulumi/pulumi";
 import type { NodeSpec } from "../compute/layout";
+import { apiServerConfigFiles } from "./bootstrap/apiServerConfig";
 import { BOOTSTRAP_DIR, renderUserData, type WriteFile } from "./bootstrap/cloudInit";
 import {
   type ClusterShape,
@@ -26,6 +27,8 @@ export interface ClusterBootstrapArgs {
   readonly endpointAddress: pulumi.Input<string>;
   /** The load balancer's VIP in the node subnet, when there is one: also a certificate SAN. */
   readonly endpointInternalAddress: pulumi.Input<string | undefined>;
+  /** Protect the key material the cluster cannot lose (ClusterPkiArgs.protect). */
+  readonly protect?: boolean;
 }
 
 const PKI = "/etc/kubernetes/pki";
@@ -45,6 +48,7 @@ interface BootstrapMaterial {
   readonly etcdKey: string;
   readonly saKey: string;
   readonly saPub: string;
+  readonly encryptionKey: string;
 }
 
 /**
@@ -60,7 +64,11 @@ export class ClusterBootstrap extends pulumi.ComponentResource {
   constructor(name: string, args: ClusterBootstrapArgs, opts?: pulumi.ComponentResourceOptions) {
     super("istio-openstack:cluster:ClusterBootstrap", name, {}, opts);
     this.args = args;
-    this.pki = new ClusterPki(`${args.clusterName}-pki`, { clusterName: args.clusterName }, { parent: this });
+    this.pki = new ClusterPki(
+      `${args.clusterName}-pki`,
+      { clusterName: args.clusterName, protect: args.protect ?? false },
+      { parent: this },
+    );
     this.registerOutputs({ caCertHash: this.pki.caCertHash });
   }
 
@@ -84,6 +92,7 @@ export class ClusterBootstrap extends pulumi.ComponentResource {
           etcdKey: pki.etcdCa.keyPem,
           saKey: pki.serviceAccountKeyPem,
           saPub: pki.serviceAccountPublicKeyPem,
+          encryptionKey: pki.encryptionKey.secretBase64,
         }) satisfies pulumi.Output<BootstrapMaterial>
       ).apply(
         ({
@@ -100,6 +109,7 @@ export class ClusterBootstrap extends pulumi.ComponentResource {
           etcdKey,
           saKey,
           saPub,
+          encryptionKey,
         }) => {
           const shape: ClusterShape = {
             clusterName: this.args.clusterName,
@@ -127,6 +137,9 @@ export class ClusterBootstrap extends pulumi.ComponentResource {
                   { path: `${PKI}/etcd/ca.key`, content: etcdKey, permissions: "0600" },
                   { path: `${PKI}/sa.key`, content: saKey, permissions: "0600" },
                   { path: `${PKI}/sa.pub`, content: saPub, permissions: "0644" },
+                  ...apiServerConfigFiles({ name: pki.encryptionKey.name, secretBase64: encryptionKey }).map(
+                    (file) => ({ ...file, permissions: "0600" as const }),
+                  ),
                 ] as const)
               : []),
             ...(node.initializesCluster

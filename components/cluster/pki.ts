@@ -15,10 +15,22 @@ const ADMIN_VALIDITY_HOURS = 365 * 24;
 /** `pulumi up` in the last 30 days of the admin certificate's life issues a new one. */
 const ADMIN_EARLY_RENEWAL_HOURS = 30 * 24;
 
+export interface ClusterPkiArgs {
+  readonly clusterName: string;
+  /**
+   * Pulumi's protect flag on what the cluster cannot lose (CAs, service-account key, encryption
+   * key): an update that would replace one fails instead of silently cutting every node and client
+   * off, or making the Secrets in etcd unreadable. Not on what rotates by design (admin
+   * certificate, join token).
+   */
+  readonly protect?: boolean;
+}
+
 /**
  * The cluster's key material, owned by Pulumi so that no file ever has to be copied off a node:
- * the cluster, front-proxy and etcd CAs, the service-account key pair, the admin client
- * certificate and the bootstrap token. Every private key and the token are Pulumi secrets.
+ * the cluster, front-proxy and etcd CAs, the service-account key pair, the key that encrypts
+ * Secrets at rest, the admin client certificate and the bootstrap token. Every private key, the
+ * encryption key and the token are Pulumi secrets.
  */
 export class ClusterPki extends pulumi.ComponentResource {
   readonly clusterCa: CertificateAuthority;
@@ -32,13 +44,16 @@ export class ClusterPki extends pulumi.ComponentResource {
   readonly bootstrapToken: pulumi.Output<string>;
   /** Pins the cluster CA for joining nodes: "sha256:<hex>". */
   readonly caCertHash: pulumi.Output<string>;
+  /** The key that encrypts Secrets in etcd (secretbox, 32 bytes): name and base64 value (secret). */
+  readonly encryptionKey: { readonly name: string; readonly secretBase64: pulumi.Output<string> };
 
-  constructor(name: string, args: { clusterName: string }, opts?: pulumi.ComponentResourceOptions) {
+  constructor(name: string, args: ClusterPkiArgs, opts?: pulumi.ComponentResourceOptions) {
     super("istio-openstack:cluster:ClusterPki", name, {}, opts);
     const child = { parent: this };
+    const kept = { parent: this, protect: args.protect ?? false };
 
     const authority = (role: string, commonName: string): CertificateAuthority => {
-      const key = new tls.PrivateKey(`${name}-${role}`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, child);
+      const key = new tls.PrivateKey(`${name}-${role}`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, kept);
       const cert = new tls.SelfSignedCert(
         `${name}-${role}`,
         {
@@ -48,7 +63,7 @@ export class ClusterPki extends pulumi.ComponentResource {
           validityPeriodHours: CA_VALIDITY_HOURS,
           allowedUses: ["cert_signing", "crl_signing", "digital_signature", "key_encipherment"],
         },
-        child,
+        kept,
       );
       return { certPem: cert.certPem, keyPem: pulumi.secret(key.privateKeyPem) };
     };
@@ -58,7 +73,7 @@ export class ClusterPki extends pulumi.ComponentResource {
     this.frontProxyCa = authority("front-proxy-ca", "front-proxy-ca");
     this.etcdCa = authority("etcd-ca", "etcd-ca");
 
-    const serviceAccount = new tls.PrivateKey(`${name}-sa`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, child);
+    const serviceAccount = new tls.PrivateKey(`${name}-sa`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, kept);
     this.serviceAccountKeyPem = pulumi.secret(serviceAccount.privateKeyPem);
     this.serviceAccountPublicKeyPem = serviceAccount.publicKeyPem;
 
@@ -97,6 +112,11 @@ export class ClusterPki extends pulumi.ComponentResource {
       pulumi.all([tokenId.result, tokenSecret.result]).apply(([id, secret]) => bootstrapToken(id, secret)),
     );
     this.caCertHash = this.clusterCa.certPem.apply(caCertHash);
+
+    // Rotating it is a new key under a new name, kept beside the old one until every Secret is
+    // rewritten (docs/operations.md); replacing it in place would leave etcd's Secrets unreadable.
+    const encryption = new random.RandomBytes(`${name}-secrets-encryption`, { length: 32 }, kept);
+    this.encryptionKey = { name: "key-1", secretBase64: pulumi.secret(encryption.base64) };
 
     this.registerOutputs({ clusterCaCertPem: this.clusterCa.certPem, caCertHash: this.caCertHash });
   }

@@ -10,6 +10,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ISTIO_NAMESPACE } from "../../lib/istio";
+import { type PodSecurityLevel, podSecurityLabels } from "../../lib/podSecurity";
 import { meshCharts, type PinnedChart } from "../../lib/versions";
 import { type ChartRepositoryOverrides, chartRelease } from "../charts";
 import { resourceName } from "../names";
@@ -33,8 +34,19 @@ export interface IstioMeshArgs {
   readonly egress?: GatewayPlacement;
   /** Application namespaces to create, each mapped to the revision tag it joins through. */
   readonly namespaces: Readonly<Record<string, string>>;
+  /** The Pod Security level each kind of namespace this component creates enforces. */
+  readonly podSecurity: MeshPodSecurity;
   /** What must be ready first (the cluster add-ons: CNI, cloud provider for the LoadBalancer, CSI). */
   readonly after: readonly pulumi.Resource[];
+}
+
+export interface MeshPodSecurity {
+  /** istio-system: istiod and the observability add-ons. */
+  readonly system: PodSecurityLevel;
+  /** The gateways' namespaces. */
+  readonly gateways: PodSecurityLevel;
+  /** Application namespaces (their pods get the mesh's init container or none). */
+  readonly applications: PodSecurityLevel;
 }
 
 export class IstioMesh extends pulumi.ComponentResource {
@@ -66,7 +78,14 @@ export class IstioMesh extends pulumi.ComponentResource {
         { ...child, dependsOn },
       );
 
-    const istioSystem = namespace(named("ns", ISTIO_NAMESPACE), ISTIO_NAMESPACE, {}, [...args.after], child);
+    const psa = args.podSecurity;
+    const istioSystem = namespace(
+      named("ns", ISTIO_NAMESPACE),
+      ISTIO_NAMESPACE,
+      podSecurityLabels(psa.system),
+      [...args.after],
+      child,
+    );
 
     // CRDs come from the newest revision's base chart, so a canary's new CRDs exist before its istiod.
     const base = release(
@@ -113,7 +132,13 @@ export class IstioMesh extends pulumi.ComponentResource {
     const tagReady = (tag: string): pulumi.Resource[] => tagResources.get(tag) ?? [];
 
     const gateway = (placement: GatewayPlacement) => {
-      const ns = namespace(named("ns", placement.namespace), placement.namespace, {}, [...args.after], child);
+      const ns = namespace(
+        named("ns", placement.namespace),
+        placement.namespace,
+        podSecurityLabels(psa.gateways),
+        [...args.after],
+        child,
+      );
       return release(
         placement.releaseName,
         { ...meshCharts.gateway, version: args.plan.newest.version },
@@ -127,7 +152,13 @@ export class IstioMesh extends pulumi.ComponentResource {
     if (args.egress) gateway(args.egress);
 
     const appNamespaces = Object.entries(args.namespaces).map(([ns, tag]) =>
-      namespace(named("ns", ns), ns, injectionLabel(tag), [...this.istiodReleases, ...tagReady(tag)], child),
+      namespace(
+        named("ns", ns),
+        ns,
+        { ...podSecurityLabels(psa.applications), ...injectionLabel(tag) },
+        [...this.istiodReleases, ...tagReady(tag)],
+        child,
+      ),
     );
 
     const policies: IstioCustomResource[] = [...peerAuthentications(args.policy), meshTelemetry(args.policy)];

@@ -107,6 +107,7 @@ export interface PrometheusValues {
   readonly configmapReload: { readonly prometheus: { readonly enabled: boolean } };
   readonly alertmanager: { readonly enabled: boolean };
   readonly "prometheus-pushgateway": { readonly enabled: boolean };
+  readonly "prometheus-node-exporter": { readonly enabled: boolean };
 }
 
 /**
@@ -133,6 +134,9 @@ export function prometheusValues(settings: PrometheusSettings): PrometheusValues
     configmapReload: { prometheus: { enabled: false } },
     alertmanager: { enabled: false },
     "prometheus-pushgateway": { enabled: false },
+    // Its DaemonSet runs with the host's network and PID namespaces and host paths, which Pod
+    // Security baseline refuses in istio-system; no Istio dashboard or Kiali view reads node metrics.
+    "prometheus-node-exporter": { enabled: false },
   };
 }
 

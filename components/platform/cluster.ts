@@ -57,6 +57,7 @@ export function nodeUserData(parent: pulumi.Resource, config: StackConfig, apiEn
       serviceCidr: config.serviceCidr,
       endpointAddress: apiEndpoint.address,
       endpointInternalAddress: apiEndpoint.internalAddress,
+      protect: config.protectResources,
     },
     { parent },
   );
@@ -97,6 +98,14 @@ export function kubernetesLayer(
         floatingNetworkId: network.externalNetworkId,
         subnetId: network.subnetId,
       }),
+      // OCCM reports a node's floating IP as ExternalIP, and the kubelet asks for a serving
+      // certificate for every address of its node.
+      nodeAddressPrefixes: [
+        network.nodeCidr,
+        ...workerPools.flatMap((pool) =>
+          pool.nodes.flatMap((node) => (node.floatingIp ? [node.floatingIp.apply((ip) => `${ip}/32`)] : [])),
+        ),
+      ],
     },
     { parent, providers: { kubernetes: kubernetesCluster.provider } },
   );

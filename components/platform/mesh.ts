@@ -6,7 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { istioDashboards } from "../../lib/versions";
 import type { StackConfig } from "../../stacks/load";
-import { type GatewayPlacement, IstioMesh } from "../mesh/istioMesh";
+import { type GatewayPlacement, IstioMesh, type MeshPodSecurity } from "../mesh/istioMesh";
 import { kialiExposure } from "../mesh/policy";
 import { planRevisions, type RevisionPlan } from "../mesh/revisions";
 import { Observability } from "../observability/observability";
@@ -60,6 +60,16 @@ function egressPlacement(config: StackConfig): GatewayPlacement {
   };
 }
 
+/**
+ * Pod Security per namespace (Pod Security Standards): istiod, the observability add-ons and the
+ * gateways need nothing beyond baseline. Application pods with sidecars injected by istio-init need
+ * NET_ADMIN and NET_RAW (Istio: "Pod Security Admission": only the Istio CNI node agent removes that
+ * init container), which baseline forbids: their namespaces stay privileged until the CNI agent runs.
+ */
+export function meshPodSecurity(): MeshPodSecurity {
+  return { system: "baseline", gateways: "baseline", applications: "privileged" };
+}
+
 export function buildMeshLayers(
   parent: pulumi.Resource,
   config: StackConfig,
@@ -89,6 +99,7 @@ export function buildMeshLayers(
       ingress: ingressPlacement(config),
       ...(config.egressGateway ? { egress: egressPlacement(config) } : {}),
       namespaces: config.meshNamespaces,
+      podSecurity: meshPodSecurity(),
       after: cluster.addonsReady,
     },
     opts,

@@ -3,7 +3,7 @@
  * stack evaluated offline with fresh keys (evaluate.ts). Every step is timed; the first failure
  * throws with the failing tool's output; the API server started here is always stopped.
  */
-import { createHash, verify } from "node:crypto";
+import { createHash, randomBytes, verify } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { parse as parseYaml, stringify } from "yaml";
@@ -19,6 +19,7 @@ import {
   withCertificatesDir,
 } from "./checks";
 import type { EvaluatedStack } from "./evaluate";
+import { checkAuditLog, checkEncryptionAtRest, checkFlags, checkPodSecurity, type HardeningRing } from "./hardening";
 import { BOOTSTRAP, foreignClientKubeconfig, joinCredentials, layOutNodes, type Node, PKI, SHARED_PKI } from "./nodes";
 import { acceptedByDryRun, crdFiles } from "./objects";
 
@@ -98,7 +99,7 @@ export class StackProof {
   }
 
   /** kubectl against the loopback server, verifying its certificate for the endpoint address. */
-  private kubectl(kubeconfig: string, args: string[], tlsServerName = this.ev.floatingIp) {
+  private kubectl(kubeconfig: string, args: string[], tlsServerName = this.ev.floatingIp, input?: string) {
     return attempt(
       this.tools.kubectl,
       [
@@ -112,7 +113,7 @@ export class StackProof {
         "20s",
         ...args,
       ],
-      { env: this.env, timeoutSeconds: 40 },
+      { env: this.env, timeoutSeconds: 40, ...(input !== undefined ? { input } : {}) },
     );
   }
 
@@ -271,6 +272,8 @@ export class StackProof {
           E2E_KUBERNETES_BIN_DIR: this.tools.binDir,
           APISERVER_PORT: String(this.port),
           APISERVER_TLS_SERVER_NAME: ev.floatingIp,
+          // The audit policy, encryption and admission files the node's user data wrote (R7).
+          APISERVER_HOST_ROOT: init.root,
           APISERVER_READY_TIMEOUT: "120",
         },
         timeoutSeconds: 200,
@@ -405,6 +408,21 @@ export class StackProof {
         this.fail(`a ${alg} token that ${valid ? "verifies" : "does not verify"} with our sa.pub`);
       return "ES256 token issued by the API server verifies with the plan's sa.pub";
     });
+
+    // --- the control plane's hardening, on the real API server ---
+    const ring: HardeningRing = {
+      kubectl: (kubeconfig, args, input) => this.kubectl(kubeconfig, args, this.ev.floatingIp, input),
+      tool: (command, args) => run(command, args, { env: this.env, timeoutSeconds: 30 }),
+      adminConf: programConf,
+      state: this.state,
+      nodeRoot: init.root,
+      pkiDir,
+    };
+    const probeValue = randomBytes(16).toString("hex");
+    await this.step("hardening: CIS flags", async () => checkFlags(this.state));
+    await this.step("Secrets encrypted in etcd", () => checkEncryptionAtRest(ring, probeValue));
+    await this.step("audit log without values", async () => checkAuditLog(ring, probeValue));
+    await this.step("Pod Security Admission", () => checkPodSecurity(ring, "e2e-probe"));
 
     await this.step("readiness gate (readyz-wait.sh)", async () => {
       const gate = ev.readinessGate;

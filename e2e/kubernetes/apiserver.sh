@@ -23,6 +23,11 @@
 #   R5 --secure-port                  -> $APISERVER_PORT (default 6443)
 #   R6 --endpoint-reconciler-type     -> none: the `kubernetes` Endpoints would carry the advertise
 #      address, and 127.0.0.1 is refused there (loopback); nothing here routes to it anyway.
+#   R7 every other path under /etc/kubernetes/ or /var/log/kubernetes/ (the files a control-plane
+#      node's user data writes for the API server: audit policy, encryption, admission and
+#      authentication configuration, the audit log) -> the same path under $APISERVER_HOST_ROOT,
+#      the directory where the node's files were laid out; the audit log's directory is created.
+#      Without APISERVER_HOST_ROOT such a flag is refused: it would read this host's /etc.
 #   Nothing else is dropped: no flag of kubeadm's apiserver command needs a kubelet or the host.
 #   What does is outside `command` and not used: hostNetwork, the hostPath volumes
 #   (/etc/ssl/certs, /etc/ca-certificates, /usr/share/ca-certificates, ...; the binary reads the
@@ -52,6 +57,7 @@
 #   APISERVER_PORT           kube-apiserver secure port (default 6443)
 #   ETCD_CLIENT_PORT, ETCD_PEER_PORT   etcd ports (default: free ports chosen here)
 #   APISERVER_READY_TIMEOUT  seconds to wait for /readyz (default 60)
+#   APISERVER_HOST_ROOT      where the node's /etc/kubernetes and /var/log/kubernetes live (R7)
 #   APISERVER_TLS_SERVER_NAME  name or IP the serving certificate is verified for while waiting
 #                            for /readyz (default 127.0.0.1). Set it when the certificate is made
 #                            for the real endpoint (e.g. the cluster's floating IP) and not for
@@ -193,7 +199,7 @@ for item in command[1:]:
 PY
 }
 
-# Applies R1-R6 to the flags on stdin; prints the rewrites on stderr.
+# Applies R1-R7 to the flags on stdin; prints the rewrites on stderr.
 rewrite_flags() { # pki-dir etcd-url port
   local pki="$1" etcd_url="$2" port="$3" line name value reason src_pki="" new saw_bind=0 saw_reconciler=0
   local flags=()
@@ -215,6 +221,11 @@ rewrite_flags() { # pki-dir etcd-url port
       *)
         if [[ "$value" == "$src_pki"/* ]]; then
           new="$pki/${value#"$src_pki"/}"; reason="R1 certificate dir"
+        elif [[ "$value" == /etc/kubernetes/* || "$value" == /var/log/kubernetes/* ]]; then
+          [[ -n "${APISERVER_HOST_ROOT:-}" ]] \
+            || die "$name=$value reads a node file; set APISERVER_HOST_ROOT to the node's laid-out root"
+          new="${APISERVER_HOST_ROOT%/}$value"; reason="R7 the node's files"
+          [[ "$name" == --audit-log-path ]] && mkdir -p "$(dirname "$new")"
         fi ;;
     esac
     if [[ "$new" != "$value" ]]; then
@@ -329,8 +340,11 @@ cmd_start() { # pki-dir state-dir [manifest]
   done
   bin="$(bin_dir)"
   [[ -x "$bin/etcd" && -x "$bin/kube-apiserver" ]] || die "no etcd / kube-apiserver in $bin"
-  mapfile -t flags < <(apiserver_flags "$PKI" "$MANIFEST" "$ETCD_URL" "$API_PORT")
-  [[ "${#flags[@]}" -gt 0 ]] || die "no kube-apiserver flags"
+  local flag_lines
+  # A command substitution, not a process substitution: a refused flag stops the start here.
+  flag_lines="$(apiserver_flags "$PKI" "$MANIFEST" "$ETCD_URL" "$API_PORT")" || die "cannot build the kube-apiserver flags (reason above)"
+  mapfile -t flags <<<"$flag_lines"
+  [[ "${#flags[@]}" -gt 0 && -n "${flags[0]}" ]] || die "no kube-apiserver flags"
   : >"$STATE/etcd.log"
   : >"$STATE/kube-apiserver.log"
   printf '%s\n' "${flags[@]}" >"$STATE/kube-apiserver.flags"

@@ -46,6 +46,15 @@ export function fakeRandomString(name: string, length: number, salt = ""): strin
   return Array.from({ length }, (_, i) => alphabet[bytes[i % bytes.length] % alphabet.length]).join("");
 }
 
+/** Bytes from the name (and salt), like random.RandomBytes. */
+function fakeRandomBytes(name: string, length: number, salt = ""): Buffer {
+  const blocks: Buffer[] = [];
+  for (let i = 0; blocks.length * 32 < length; i++) {
+    blocks.push(createHash("sha256").update(`mock-bytes:${salt}:${name}:${i}`).digest());
+  }
+  return Buffer.concat(blocks).subarray(0, length);
+}
+
 /** An address in the node subnet for a port: 10.x addresses from the name, stable across runs. */
 function fakeFixedIp(name: string): string {
   const bytes = createHash("sha256").update(`mock-port:${name}`).digest();
@@ -78,6 +87,10 @@ export const computedState: Record<string, StateFn> = {
   "random:index/randomPassword:RandomPassword": (name, inputs, salt) => ({
     result: fakeRandomString(name, Number(inputs.length), salt),
   }),
+  "random:index/randomBytes:RandomBytes": (name, inputs, salt) => {
+    const bytes = fakeRandomBytes(name, Number(inputs.length), salt);
+    return { base64: bytes.toString("base64"), hex: bytes.toString("hex") };
+  },
   "command:local:Command": () => ({ stdout: "", stderr: "" }),
   "openstack:networking/network:Network": (_name, inputs) => ({ mtu: inputs.mtu ?? 1450 }),
   "openstack:networking/floatingIp:FloatingIp": (name) => ({ address: fakePublicAddress(name) }),

@@ -1,7 +1,13 @@
 import * as pulumi from "@pulumi/pulumi";
 import { clusterCharts, type PinnedChart } from "../../../lib/versions";
 import { type ChartRepositoryOverrides, chartRelease } from "../../charts";
-import { type CloudConfigInput, cinderCsiValues, occmValues, tigeraOperatorValues } from "./values";
+import {
+  type CloudConfigInput,
+  cinderCsiValues,
+  kubeletCsrApproverValues,
+  occmValues,
+  tigeraOperatorValues,
+} from "./values";
 
 export interface ClusterAddonsArgs {
   readonly clusterName: string;
@@ -10,13 +16,16 @@ export interface ClusterAddonsArgs {
   readonly chartRepositories: ChartRepositoryOverrides;
   /** Inputs of the OpenStack cloud config; the application credential secret makes the values secret. */
   readonly cloud: pulumi.Input<Omit<CloudConfigInput, "clusterName">>;
+  /** Addresses a kubelet may have in its serving certificate (node subnet, node floating IPs). */
+  readonly nodeAddressPrefixes: pulumi.Input<pulumi.Input<string>[]>;
 }
 
 /**
  * What a kubeadm cluster on OpenStack needs before workloads: Calico (pod network, MTU from the
  * Neutron network), the OpenStack cloud-controller-manager (node initialization, Octavia for
- * LoadBalancer Services) and Cinder CSI with a default StorageClass. Installed by helm.v3.Release
- * through the cluster's provider (passed by the parent), in dependency order.
+ * LoadBalancer Services), Cinder CSI with a default StorageClass, and the approver of the kubelets'
+ * serving certificates (which the API server verifies). Installed by helm.v3.Release through the
+ * cluster's provider (passed by the parent), in dependency order.
  */
 export class ClusterAddons extends pulumi.ComponentResource {
   /** What the mesh waits for: pods can be scheduled and LoadBalancer Services get addresses. */
@@ -69,7 +78,18 @@ export class ClusterAddons extends pulumi.ComponentResource {
       cinderCsiValues(args.clusterName),
       [occm],
     );
-    this.ready = [calico, occm, cinder];
+    // Its pods tolerate only the control-plane taint: they wait for OCCM to initialize the nodes.
+    // Until it runs, kubelet serving CSRs stay pending (logs, exec and metrics wait, nothing else).
+    const approver = release(
+      "kubelet-csr-approver",
+      clusterCharts.kubeletCsrApprover,
+      "kube-system",
+      pulumi
+        .output(args.nodeAddressPrefixes)
+        .apply((ipPrefixes) => kubeletCsrApproverValues({ clusterName: args.clusterName, ipPrefixes })),
+      [occm],
+    );
+    this.ready = [calico, occm, cinder, approver];
     this.registerOutputs({});
   }
 }

@@ -118,3 +118,34 @@ export function cinderCsiValues(clusterName: string): CinderCsiValues {
     clusterID: clusterName,
   };
 }
+
+export interface KubeletCsrApproverInput {
+  /** Node names are `<clusterName>-<pool>-<index>[-g<generation>]` (components/names.ts). */
+  readonly clusterName: string;
+  /** Every address a node's kubelet may put in its serving certificate: the node subnet, floating IPs. */
+  readonly ipPrefixes: readonly string[];
+}
+
+export interface KubeletCsrApproverValues {
+  readonly providerRegex: string;
+  readonly providerIpPrefixes: readonly string[];
+  readonly bypassDnsResolution: true;
+}
+
+/**
+ * postfinance/kubelet-csr-approver (the approver Kubernetes' kubeadm docs point to for
+ * kubelet-serving CSRs, kubeadm-certs#kubelet-serving-certs): it approves a serving certificate only
+ * for the node that asks (requestor system:node:<name> = CN), a DNS name that is that node's name and
+ * matches providerRegex, and IP addresses inside providerIpPrefixes; everything else is denied.
+ * Nova names are not in DNS, so the resolution check is off; the IP check still binds a certificate
+ * to the cluster's own addresses. Value names as in the chart's values.yaml (1.2.14); that chart's
+ * data is not in ../shared/charts, so they are checked by hand, not by the value-path test.
+ */
+export function kubeletCsrApproverValues(input: KubeletCsrApproverInput): KubeletCsrApproverValues {
+  const escaped = input.clusterName.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  return {
+    providerRegex: `^${escaped}-[a-z0-9-]+$`,
+    providerIpPrefixes: [...input.ipPrefixes],
+    bypassDnsResolution: true,
+  };
+}

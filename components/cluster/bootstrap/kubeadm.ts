@@ -3,6 +3,7 @@
  * documents are checked by the real `kubeadm config validate` in the e2e ring (npm run e2e:bootstrap).
  */
 import { stringify } from "yaml";
+import { apiServerArgs, apiServerVolumes } from "./apiServerConfig";
 
 export const KUBEADM_API = "kubeadm.k8s.io/v1beta4";
 export const CRI_SOCKET = "unix:///run/containerd/containerd.sock";
@@ -79,7 +80,9 @@ export function clusterConfiguration(shape: ClusterShape) {
     networking: { podSubnet: shape.podCidr, serviceSubnet: shape.serviceCidr, dnsDomain: "cluster.local" },
     apiServer: {
       certSANs: [shape.endpointAddress, ...shape.extraCertSans],
-      extraArgs: toArgs({ profiling: "false" }),
+      // Audit log, Secrets encrypted at rest, Pod Security defaults, kubelet certificates verified.
+      extraArgs: toArgs(apiServerArgs()),
+      extraVolumes: apiServerVolumes.map((volume) => ({ ...volume })),
     },
     controllerManager: { extraArgs: toArgs({ profiling: "false" }) },
     scheduler: { extraArgs: toArgs({ profiling: "false" }) },
@@ -95,6 +98,10 @@ export const kubeletConfiguration = {
   // Keep the node alive under pressure: reserve room for the OS and the kubelet itself.
   systemReserved: { cpu: "100m", memory: "256Mi" },
   kubeReserved: { cpu: "100m", memory: "256Mi" },
+  // Serving certificates signed by the cluster CA (through a CSR that kubelet-csr-approver checks),
+  // so the API server can verify the kubelet (--kubelet-certificate-authority); both rotate.
+  serverTLSBootstrap: true,
+  rotateCertificates: true,
 } as const;
 
 /** The first control-plane node: InitConfiguration + ClusterConfiguration + KubeletConfiguration. */
