@@ -147,7 +147,15 @@ export const CHART_RULES: Readonly<Record<string, ChartRules>> = {
       "external_services.tracing.external_url",
     ].map((p) => ({ path: p, source: KIALI_CONFIG })),
   },
-  jaeger: {},
+  jaeger: {
+    freeForm: [
+      {
+        path: "userconfig",
+        why: "the Jaeger v2 configuration file, written verbatim to the user-config ConfigMap the container starts with (templates/jaeger/jaeger-user-config.yaml, jaeger-deploy.yaml `--config`)",
+      },
+    ],
+    documented: [{ path: "jaeger.resources", source: "values.yaml, the commented block under `jaeger:`" }],
+  },
   "kubelet-csr-approver": {
     withoutData:
       "postfinance/kubelet-csr-approver is not among ../shared/charts; its three values (providerRegex, providerIpPrefixes, bypassDnsResolution) were checked by hand against the chart's values.yaml at v1.2.14",

@@ -6,11 +6,15 @@ import { parse as parseYaml } from "yaml";
 import { planRevisions } from "../components/mesh/revisions";
 import { gatewayValues, istiodValues } from "../components/mesh/values";
 import {
+  endpoints,
   type grafanaValues,
+  jaegerConfig,
+  type jaegerValues,
   KIALI_GRAFANA_USER,
   kialiGrafanaPassword,
   type kialiValues,
   kialiViewerScript,
+  MEMORY_MAX_TRACES,
   prometheusValues,
   SECRETS,
 } from "../components/observability/values";
@@ -55,7 +59,7 @@ function pod(
   return ports.map((port) => ({ role: "pod", labels: { ...meta, __meta_kubernetes_pod_container_port_name: port } }));
 }
 
-function endpoints(service: string, ports: string[]): DiscoveredTarget[] {
+function serviceEndpoints(service: string, ports: string[]): DiscoveredTarget[] {
   return (["endpoints", "endpointslice"] as const).flatMap((role) =>
     ports.map((port) => ({
       role,
@@ -90,7 +94,7 @@ describe("Prometheus: one scrape per Istio target", () => {
         app: "istiod",
       },
     ),
-    ...endpoints("istiod-1-31-1", ["grpc-xds", "https-dns", "https-webhook", "http-monitoring"]),
+    ...serviceEndpoints("istiod-1-31-1", ["grpc-xds", "https-dns", "https-webhook", "http-monitoring"]),
   ];
 
   it("metrics merging is on: the merged :15020 endpoint is the one Istio documents for annotation scraping", () => {
@@ -370,5 +374,57 @@ describe("Istio dashboards arrive, match the Istio version, or fail the deploy",
     expect(() => parseStackConfig(rawConfig("dev", { grafanaDashboardsUrl: "ftp://mirror" }), "dev")).toThrow(
       /grafanaDashboardsUrl: expected an http\(s\) URL/,
     );
+  });
+});
+
+describe("Jaeger keeps the traces it is configured to keep", () => {
+  const jaegerOf = (run: Evaluation) => ofRelease(run, "jaeger") as unknown as ReturnType<typeof jaegerValues>;
+  type Config = {
+    extensions: { jaeger_storage: { backends: Record<string, Record<string, unknown>> }; healthcheckv2: unknown };
+    receivers: { otlp: { protocols: { grpc: { endpoint: string } } } };
+    exporters: { jaeger_storage_exporter: { trace_storage: string } };
+  };
+
+  it("prod: Badger on a Cinder volume of jaegerStorageSize, kept across restarts for jaegerRetention", async () => {
+    const run = await evaluateStack("prod", { jaegerStorageSize: "30Gi", jaegerRetention: "96h" });
+    const values = jaegerOf(run);
+    const config = values.userconfig as unknown as Config;
+    const store = config.extensions.jaeger_storage.backends[config.exporters.jaeger_storage_exporter.trace_storage];
+    expect(store).toEqual({
+      badger: {
+        directories: { keys: "/badger/keys", values: "/badger/values" },
+        ephemeral: false,
+        ttl: { spans: "96h" },
+      },
+    });
+    const claim = run.ofType("kubernetes:core/v1:PersistentVolumeClaim")[0];
+    expect(claim.inputs).toMatchObject({
+      metadata: { name: "jaeger-traces", namespace: ISTIO_NAMESPACE },
+      spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "30Gi" } } },
+    });
+    expect(values.jaeger.extraVolumes).toEqual([
+      { name: "traces", persistentVolumeClaim: { claimName: "jaeger-traces" } },
+    ]);
+    expect(values.jaeger.extraVolumeMounts).toEqual([{ name: "traces", mountPath: "/badger" }]);
+    const release = run.one("kubernetes:helm.sh/v3:Release", "mesh-prod-jaeger");
+    expect(release.dependsOn).toContain(claim.key);
+  });
+
+  it("dev: memory, bounded, with resource limits; no volume", async () => {
+    const run = await evaluateStack("dev");
+    const values = jaegerOf(run);
+    const config = values.userconfig as unknown as Config;
+    expect(Object.values(config.extensions.jaeger_storage.backends)).toEqual([
+      { memory: { max_traces: MEMORY_MAX_TRACES } },
+    ]);
+    expect(values.jaeger.resources.limits).toEqual({ cpu: "1", memory: "1Gi" });
+    expect(run.ofType("kubernetes:core/v1:PersistentVolumeClaim")).toEqual([]);
+  });
+
+  it("listens where the mesh sends spans and the chart's probes look", () => {
+    const config = jaegerConfig({ type: "memory" }) as unknown as Config;
+    expect(config.receivers.otlp.protocols.grpc.endpoint).toBe(`0.0.0.0:${endpoints.jaegerOtlp.port}`);
+    // The chart's liveness/readiness probes: GET /status on :13133 (templates/jaeger/jaeger-deploy.yaml).
+    expect(config.extensions.healthcheckv2).toEqual({ use_v2: true, http: { endpoint: "0.0.0.0:13133" } });
   });
 });

@@ -20,7 +20,9 @@ import {
   kialiValues,
   type PrometheusSettings,
   prometheusValues,
+  type Resources,
   SECRETS,
+  type TraceStorage,
 } from "./values";
 
 /** A Kubernetes object given as data (a custom resource the mesh renders). */
@@ -43,6 +45,12 @@ export interface ObservabilityArgs {
   readonly chartRepositories: ChartRepositoryOverrides;
   readonly prometheus: PrometheusSettings;
   readonly grafana: Omit<GrafanaSettings, "publicHost">;
+  readonly jaeger: {
+    readonly storage:
+      | { readonly type: "memory" }
+      | { readonly type: "badger"; readonly size: string; readonly storageClass?: string; readonly retention: string };
+    readonly resources: Resources;
+  };
   readonly kiali: Omit<KialiSettings, "publicHost">;
   /** kialiHost: where Kiali and Grafana are published (their routes in kialiRoute). */
   readonly publicHost?: string;
@@ -74,7 +82,8 @@ export class Observability extends pulumi.ComponentResource {
     const after = [...args.after];
 
     const prometheus = release("prometheus", meshCharts.prometheus, prometheusValues(args.prometheus), after);
-    const jaeger = release("jaeger", meshCharts.jaeger, jaegerValues(), after);
+    const traces = this.traceStorage(args, named, after);
+    const jaeger = release("jaeger", meshCharts.jaeger, jaegerValues(traces.settings), [...after, ...traces.claim]);
 
     const generated = (what: string) =>
       new random.RandomPassword(named(what), { length: 32, special: false }, child).result;
@@ -123,5 +132,32 @@ export class Observability extends pulumi.ComponentResource {
     }
 
     this.registerOutputs({});
+  }
+
+  /** Badger needs its volume: a Cinder-backed claim the Deployment mounts (its strategy is Recreate). */
+  private traceStorage(
+    args: ObservabilityArgs,
+    named: (...parts: string[]) => string,
+    after: pulumi.Resource[],
+  ): { settings: { storage: TraceStorage; resources: Resources }; claim: pulumi.Resource[] } {
+    const { storage, resources } = args.jaeger;
+    if (storage.type === "memory") return { settings: { storage, resources }, claim: [] };
+    const claimName = "jaeger-traces";
+    const claim = new k8s.core.v1.PersistentVolumeClaim(
+      named("jaeger-traces"),
+      {
+        metadata: { name: claimName, namespace: ISTIO_NAMESPACE },
+        spec: {
+          accessModes: ["ReadWriteOnce"],
+          resources: { requests: { storage: storage.size } },
+          ...(storage.storageClass ? { storageClassName: storage.storageClass } : {}),
+        },
+      },
+      { parent: this, dependsOn: after },
+    );
+    return {
+      settings: { storage: { type: "badger", claimName, retention: storage.retention }, resources },
+      claim: [claim],
+    };
   }
 }

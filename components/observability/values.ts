@@ -328,25 +328,100 @@ export function kialiValues(settings: KialiSettings): KialiValues {
   };
 }
 
+/** Requests and limits of one container (Kubernetes quantities). */
+export interface Resources {
+  readonly requests: { readonly cpu?: string; readonly memory?: string };
+  readonly limits: { readonly cpu?: string; readonly memory?: string };
+}
+
+/** Where Jaeger keeps traces: in memory (lost when the pod restarts), or Badger on a volume. */
+export type TraceStorage =
+  | { readonly type: "memory" }
+  | { readonly type: "badger"; readonly claimName: string; readonly retention: string };
+
+export interface JaegerSettings {
+  readonly storage: TraceStorage;
+  readonly resources: Resources;
+}
+
+/** The memory store's bound: with spans of a few KB, well inside the default 1Gi limit. */
+export const MEMORY_MAX_TRACES = 20000;
+const BADGER_MOUNT = "/badger";
+
+/**
+ * Jaeger v2's configuration (an OpenTelemetry Collector config; jaegertracing/jaeger cmd/jaeger
+ * config*.yaml). Chart 4.x writes `userconfig` to a ConfigMap and starts Jaeger with it; without it
+ * the image's built-in all-in-one config (in-memory) applies. Receivers listen on every interface
+ * (the collector's default is localhost), the health check on :13133 is what the chart's probes ask.
+ */
+export function jaegerConfig(storage: TraceStorage): Record<string, unknown> {
+  const backend =
+    storage.type === "memory"
+      ? { memory: { max_traces: MEMORY_MAX_TRACES } }
+      : {
+          badger: {
+            directories: { keys: `${BADGER_MOUNT}/keys`, values: `${BADGER_MOUNT}/values` },
+            ephemeral: false,
+            ttl: { spans: storage.retention },
+          },
+        };
+  return {
+    service: {
+      extensions: ["jaeger_storage", "jaeger_query", "healthcheckv2"],
+      pipelines: {
+        traces: { receivers: ["otlp"], processors: ["batch"], exporters: ["jaeger_storage_exporter"] },
+      },
+      telemetry: {
+        resource: { "service.name": "jaeger" },
+        metrics: {
+          level: "detailed",
+          readers: [{ pull: { exporter: { prometheus: { host: "0.0.0.0", port: 8888 } } } }],
+        },
+      },
+    },
+    extensions: {
+      healthcheckv2: { use_v2: true, http: { endpoint: "0.0.0.0:13133" } },
+      jaeger_query: { storage: { traces: "traces" } },
+      jaeger_storage: { backends: { traces: backend } },
+    },
+    receivers: {
+      otlp: {
+        protocols: {
+          grpc: { endpoint: `0.0.0.0:${endpoints.jaegerOtlp.port}` },
+          http: { endpoint: "0.0.0.0:4318" },
+        },
+      },
+    },
+    processors: { batch: {} },
+    exporters: { jaeger_storage_exporter: { trace_storage: "traces" } },
+  };
+}
+
 export interface JaegerValues {
   readonly fullnameOverride: string;
   /** Jaeger v2 all-in-one (chart 4.x: the `jaeger` Deployment and Service). */
-  readonly jaeger: { readonly enabled: boolean };
-  /** No Cassandra/Elasticsearch/Kafka subcharts: traces stay in memory (a debugging aid, not an archive). */
-  readonly provisionDataStore: {
-    readonly cassandra: boolean;
-    readonly elasticsearch: boolean;
-    readonly kafka: boolean;
+  readonly jaeger: {
+    readonly enabled: boolean;
+    readonly resources: Resources;
+    readonly extraVolumes?: readonly object[];
+    readonly extraVolumeMounts?: readonly object[];
   };
-  readonly storage: { readonly type: "memory" };
+  readonly userconfig: Record<string, unknown>;
 }
 
-/** Jaeger v2 all-in-one with in-memory storage: one Service `jaeger` (OTLP 4317, query 16686/16685). */
-export function jaegerValues(): JaegerValues {
+/** Jaeger v2 all-in-one: one Service `jaeger` (OTLP 4317, query 16686/16685), storage as configured. */
+export function jaegerValues(settings: JaegerSettings): JaegerValues {
+  const { storage } = settings;
+  const volume =
+    storage.type === "badger"
+      ? {
+          extraVolumes: [{ name: "traces", persistentVolumeClaim: { claimName: storage.claimName } }],
+          extraVolumeMounts: [{ name: "traces", mountPath: BADGER_MOUNT }],
+        }
+      : {};
   return {
     fullnameOverride: "jaeger",
-    jaeger: { enabled: true },
-    provisionDataStore: { cassandra: false, elasticsearch: false, kafka: false },
-    storage: { type: "memory" },
+    jaeger: { enabled: true, resources: settings.resources, ...volume },
+    userconfig: jaegerConfig(storage),
   };
 }

@@ -129,6 +129,18 @@ export function buildMeshLayers(
         storageSize: config.prometheusStorageSize,
         ...(config.prometheusStorageClass ? { storageClass: config.prometheusStorageClass } : {}),
       },
+      jaeger: {
+        storage:
+          config.jaegerStorage === "memory"
+            ? { type: "memory" }
+            : {
+                type: "badger",
+                size: config.jaegerStorageSize,
+                retention: config.jaegerRetention,
+                ...(config.jaegerStorageClass ? { storageClass: config.jaegerStorageClass } : {}),
+              },
+        resources: config.jaegerResources,
+      },
       grafana: { dashboardsUrl: config.grafanaDashboardsUrl ?? istioDashboards.source(plan.newest.version) },
       kiali: { strategy: config.kialiAuthStrategy, viewOnly: config.kialiViewOnly },
       ...(kialiRoute ? { kialiRoute, publicHost: config.kialiHost } : {}),

@@ -5,7 +5,7 @@
 import { z } from "zod";
 import { key } from "../spec";
 import { dnsLabel } from "../types";
-import { quantity } from "./mesh";
+import { containerResources, quantity } from "./mesh";
 
 const duration = z.string().regex(/^\d+(h|d|w|y)$/, "expected a duration such as 12h, 15d, 4w or 1y");
 
@@ -69,6 +69,38 @@ export const observabilityKeys = {
       error: "expected an http(s) URL of a folder such as https://mirror.example.com/istio/1.31.1/dashboards",
     }),
     optional: true,
+  }),
+  jaegerStorage: key({
+    type: "string",
+    description:
+      "Where Jaeger keeps traces: memory (lost when its pod restarts; bounded) or badger (on a Cinder volume of jaegerStorageSize, kept across restarts for jaegerRetention).",
+    schema: z.enum(["memory", "badger"]),
+    default: { perEnvironment: { dev: "memory", staging: "badger", prod: "badger" } },
+  }),
+  jaegerStorageSize: key({
+    type: "string",
+    description: "Size of Jaeger's volume with jaegerStorage badger (a Cinder volume through the CSI driver).",
+    schema: quantity,
+    default: { perEnvironment: { dev: "5Gi", staging: "10Gi", prod: "20Gi" } },
+  }),
+  jaegerStorageClass: key({
+    type: "string",
+    description: "StorageClass of Jaeger's volume. Unset: the cluster's default StorageClass.",
+    schema: dnsLabel(63),
+    optional: true,
+  }),
+  jaegerRetention: key({
+    type: "string",
+    description: "How long Badger keeps spans, in hours (e.g. 72h).",
+    schema: z.string().regex(/^[1-9]\d*h$/, "expected a whole number of hours such as 72h"),
+    default: { perEnvironment: { dev: "24h", staging: "72h", prod: "168h" } },
+  }),
+  jaegerResources: key({
+    type: "string",
+    yamlDocument: true,
+    description: "Jaeger's container resources, as YAML {requests: {cpu, memory}, limits: {cpu, memory}}.",
+    schema: containerResources,
+    default: { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "1", memory: "1Gi" } },
   }),
   kialiViewOnly: key({
     type: "boolean",
