@@ -11,18 +11,35 @@ function plan(...args: string[]) {
 }
 
 describe("npm run plan", () => {
-  it("prints the tree, the counts and the config in effect, and writes the artifacts", () => {
+  it("prints the tree, the counts, the quota use and the config in effect, and writes the artifacts", () => {
     const out = mkdtempSync(path.join(tmpdir(), "plan-"));
-    const result = plan("--stack", "dev", "--out", out);
+    const flavors = path.join(out, "flavors.json");
+    // The shape of `openstack flavor list --long -f json`; sizes unlike the assumed m1.* ones.
+    writeFileSync(
+      flavors,
+      JSON.stringify([
+        { ID: "3", Name: "m1.medium", RAM: 6144, Disk: 40, Ephemeral: 0, VCPUs: 3, "Is Public": true },
+        { ID: "4", Name: "m1.large", RAM: 12288, Disk: 80, Ephemeral: 0, VCPUs: 6, "Is Public": true },
+      ]),
+    );
+    const result = plan("--stack", "dev", "--out", path.join(out, "plan"), "--flavors", flavors);
     expect(result.stderr).toBe("");
     expect(result.status).toBe(0);
     expect(result.stdout).toMatch(/Plan for stack "dev"/);
     expect(result.stdout).toMatch(/\+ openstack:networking\/network:Network {2}mesh-dev-network/);
     expect(result.stdout).toMatch(/Counts by type:[\s\S]*openstack:networking\/secGroupRule:SecGroupRule/);
     expect(result.stdout).toMatch(/adminCidrs = \["203\.0\.113\.0\/24"\]/);
-    const resources = JSON.parse(readFileSync(path.join(out, "resources.json"), "utf8")) as { type: string }[];
+    const resources = JSON.parse(readFileSync(path.join(out, "plan", "resources.json"), "utf8")) as { type: string }[];
     expect(resources.some((r) => r.type === "openstack:networking/subnet:Subnet")).toBe(true);
-    expect(existsSync(path.join(out, "config.json"))).toBe(true);
+    expect(existsSync(path.join(out, "plan", "config.json"))).toBe(true);
+    // What the stack takes from the project's quotas, vCPU and RAM by the flavor sizes given.
+    expect(result.stdout).toMatch(/Quota use[\s\S]*compute +cores +15$/m);
+    expect(result.stdout).toMatch(/instances by flavor: 2 × m1\.large \(6 vCPU, 12288 MiB\), 1 × m1\.medium/);
+    const quota = JSON.parse(readFileSync(path.join(out, "plan", "quota.json"), "utf8")) as {
+      quotas: { quota: string; total: number }[];
+    };
+    const totals = Object.fromEntries(quota.quotas.map((q) => [q.quota, q.total]));
+    expect(totals).toMatchObject({ instances: 3, cores: 15, ram: 30720, "floating-ips": 2, load_balancer: 1 });
   });
 
   it("plans a bring-your-own network stack (the existing subnet is taken to be nodeCidr offline)", () => {

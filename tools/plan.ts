@@ -1,16 +1,18 @@
 /**
- * `npm run plan -- --stack <name> [--out <dir>]`: what `pulumi up` would create, evaluated offline
- * under the SDK's mocks. Prints the resource tree, counts per type and the config in effect; writes
- * the rendered artifacts (resources, user data, Helm values) to plan/<stack>/. Exits 1 with the
- * validation message on bad configuration, before any resource is registered.
+ * `npm run plan -- --stack <name> [--out <dir>] [--stack-file <file>] [--flavors <file>]`: what
+ * `pulumi up` would create, evaluated offline under the SDK's mocks. Prints the resource tree, counts
+ * per type, what the stack takes from the project's quotas and the config in effect; writes the
+ * rendered artifacts (resources, user data, Helm values, quota.json) to plan/<stack>/. Exits 1 with
+ * the validation message on bad configuration, before any resource is registered.
  */
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { stringify as toYaml } from "yaml";
 import { ConfigError } from "../stacks/errors";
 import { PROJECT, parseStackConfig, type StackConfig } from "../stacks/load";
 import { readStackFile } from "../stacks/stackFile";
 import { type MockRun, type RecordedResource, runUnderMocks } from "./mocks";
+import { CLASSIC_M1_FLAVORS, flavorTableFromOpenstackJson, formatQuotaSummary, quotaSummary } from "./quota";
 
 const projectDir = path.resolve(__dirname, "..");
 
@@ -24,6 +26,8 @@ interface PlanArgs {
   readonly out?: string;
   /** A stack file elsewhere than Pulumi.<stack>.yaml beside Pulumi.yaml. */
   readonly stackFile?: string;
+  /** The cloud's flavors (`openstack flavor list --long -f json`) for the quota summary's vCPU and RAM. */
+  readonly flavors?: string;
 }
 
 /** The stack a stack file belongs to, by the CLI's naming: Pulumi.<stack>.yaml. */
@@ -32,15 +36,16 @@ export function stackOfFile(file: string): string | undefined {
 }
 
 export function parseArgs(argv: readonly string[]): PlanArgs {
-  const args: { stack?: string; out?: string; stackFile?: string } = {};
+  const args: { stack?: string; out?: string; stackFile?: string; flavors?: string } = {};
   for (let i = 0; i < argv.length; i++) {
     const value = argv[i + 1];
     if (argv[i] === "--stack" && value) args.stack = value;
     else if (argv[i] === "--out" && value) args.out = value;
     else if (argv[i] === "--stack-file" && value) args.stackFile = value;
+    else if (argv[i] === "--flavors" && value) args.flavors = value;
     else
       throw new Error(
-        `bad argument ${argv[i]}; usage: npm run plan -- --stack <name> [--out <dir>] [--stack-file <file>]`,
+        `bad argument ${argv[i]}; usage: npm run plan -- --stack <name> [--out <dir>] [--stack-file <file>] [--flavors <file>]`,
       );
     i++;
   }
@@ -135,14 +140,19 @@ export async function evaluateStack(
 }
 
 async function main(): Promise<void> {
-  const { stack, out, stackFile } = parseArgs(process.argv.slice(2));
+  const { stack, out, stackFile, flavors } = parseArgs(process.argv.slice(2));
+  const flavorTable = flavors
+    ? flavorTableFromOpenstackJson(readFileSync(flavors, "utf8"), flavors)
+    : CLASSIC_M1_FLAVORS;
   const outDir = path.resolve(out ?? path.join(projectDir, "plan", stack));
   const started = process.hrtime.bigint();
   const { config, run } = await evaluateStack(stack, stackFile);
   const elapsedMs = Number(process.hrtime.bigint() - started) / 1e6;
 
   rmSync(outDir, { recursive: true, force: true });
+  const quota = quotaSummary(run.resources, flavorTable);
   const artifacts: Artifact[] = [
+    { file: "quota.json", content: `${JSON.stringify(quota, null, 2)}\n` },
     { file: "config.json", content: `${JSON.stringify(config, null, 2)}\n` },
     {
       file: "resources.json",
@@ -175,6 +185,9 @@ async function main(): Promise<void> {
     "",
     "Counts by type:",
     ...countByType(run.resources).map(([type, n]) => `  ${String(n).padStart(4)}  ${type}`),
+    "",
+    "Quota use (compare with `openstack quota show` and `openstack loadbalancer quota show`; also in quota.json):",
+    ...formatQuotaSummary(quota),
     "",
     `Stack outputs: ${Object.keys(run.outputs).join(", ")}${run.secretOutputs.length ? ` (secret: ${run.secretOutputs.join(", ")})` : ""}`,
     `Artifacts: ${artifacts.length} files in ${path.relative(process.cwd(), outDir) || "."}/`,
