@@ -38,6 +38,7 @@ interface BootstrapMaterial {
   readonly endpoint: string;
   readonly internal: string | undefined;
   readonly fixedIps: string[];
+  readonly peers: string[];
   readonly token: string;
   readonly caCertHash: string;
   readonly caCert: string;
@@ -72,8 +73,17 @@ export class ClusterBootstrap extends pulumi.ComponentResource {
     this.registerOutputs({ caCertHash: this.pki.caCertHash });
   }
 
-  /** The node's user data, a Pulumi secret (it carries the bootstrap token, and keys on control-plane nodes). */
-  userData(node: NodeSpec, port: openstack.networking.Port, settings: NodeKubernetesSettings): pulumi.Output<string> {
+  /**
+   * The node's user data, a Pulumi secret (it carries the bootstrap token, and keys on control-plane
+   * nodes). `peers` are the addresses of the other nodes of its pool (for a control-plane node: the
+   * rest of the control plane).
+   */
+  userData(
+    node: NodeSpec,
+    port: openstack.networking.Port,
+    peers: pulumi.Output<string[]>,
+    settings: NodeKubernetesSettings,
+  ): pulumi.Output<string> {
     const pki = this.pki;
     const controlPlane = node.role === "control-plane";
     return pulumi.secret(
@@ -82,6 +92,7 @@ export class ClusterBootstrap extends pulumi.ComponentResource {
           endpoint: this.args.endpointAddress,
           internal: this.args.endpointInternalAddress,
           fixedIps: port.allFixedIps,
+          peers,
           token: pki.bootstrapToken,
           caCertHash: pki.caCertHash,
           caCert: pki.clusterCa.certPem,
@@ -99,6 +110,7 @@ export class ClusterBootstrap extends pulumi.ComponentResource {
           endpoint,
           internal,
           fixedIps,
+          peers: peerAddresses,
           token,
           caCertHash,
           caCert,
@@ -164,6 +176,8 @@ export class ClusterBootstrap extends pulumi.ComponentResource {
             kubeadm: {
               role: node.initializesCluster ? "init" : controlPlane ? "control-plane" : "worker",
               apiEndpoint: endpoint,
+              nodeAddress: fixedIps[0],
+              controlPlanePeers: controlPlane ? peerAddresses : [],
               files,
             },
           });

@@ -25,8 +25,15 @@ export interface NodePoolArgs {
   readonly floatingIpPool?: pulumi.Input<string>;
   /** Resources a floating IP association must wait for (the router interface). */
   readonly floatingIpDependsOn?: pulumi.Resource[];
-  /** User data of each node; may depend on values known only once ports exist (addresses). */
-  readonly userData: (node: NodeSpec, port: openstack.networking.Port) => pulumi.Input<string>;
+  /**
+   * User data of each node; may depend on values known only once ports exist: its own address and
+   * its peers' (the other nodes of the pool).
+   */
+  readonly userData: (
+    node: NodeSpec,
+    port: openstack.networking.Port,
+    peers: pulumi.Output<string[]>,
+  ) => pulumi.Input<string>;
   readonly protect: boolean;
 }
 
@@ -65,19 +72,27 @@ export class NodePool extends pulumi.ComponentResource {
         ? openstack.images.getImageOutput({ name: args.image, mostRecent: true }, { parent: this }).id
         : args.image;
 
-    this.nodes = args.nodes.map((spec) => {
-      const port = new openstack.networking.Port(
-        spec.name,
-        {
-          name: spec.name,
-          networkId: args.networkId,
-          fixedIps: [{ subnetId: args.subnetId }],
-          securityGroupIds: args.securityGroupIds,
-          adminStateUp: true,
-        },
-        { parent: this },
-      );
-      const address = port.allFixedIps.apply((ips) => ips[0]);
+    // Every port first: a node's user data may name its peers' addresses.
+    const ports = args.nodes.map(
+      (spec) =>
+        new openstack.networking.Port(
+          spec.name,
+          {
+            name: spec.name,
+            networkId: args.networkId,
+            fixedIps: [{ subnetId: args.subnetId }],
+            securityGroupIds: args.securityGroupIds,
+            adminStateUp: true,
+          },
+          { parent: this },
+        ),
+    );
+    const addresses = ports.map((port) => port.allFixedIps.apply((ips) => ips[0]));
+
+    this.nodes = args.nodes.map((spec, i) => {
+      const port = ports[i];
+      const address = addresses[i];
+      const peers = pulumi.all(addresses.filter((_, j) => j !== i));
       const instance = new openstack.compute.Instance(
         spec.name,
         {
@@ -104,7 +119,7 @@ export class NodePool extends pulumi.ComponentResource {
           schedulerHints: [{ group: serverGroup.id }],
           ...(args.keyPairName ? { keyPair: args.keyPairName } : {}),
           ...(spec.availabilityZone ? { availabilityZone: spec.availabilityZone } : {}),
-          userData: args.userData(spec, port),
+          userData: args.userData(spec, port, peers),
           metadata: { cluster: args.clusterName, role: spec.role, pool: spec.pool },
           stopBeforeDestroy: true,
         },

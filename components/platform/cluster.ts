@@ -24,7 +24,11 @@ export interface ClusterAccess {
   readonly addonsReady: pulumi.Resource[];
 }
 
-export type NodeUserDataFn = (node: NodeSpec, port: openstack.networking.Port) => pulumi.Input<string>;
+export type NodeUserDataFn = (
+  node: NodeSpec,
+  port: openstack.networking.Port,
+  peers: pulumi.Output<string[]>,
+) => pulumi.Input<string>;
 
 export interface NodeUserData {
   /** The cluster's PKI and kubeadm documents; undefined in openstack-only mode. */
@@ -61,7 +65,10 @@ export function nodeUserData(parent: pulumi.Resource, config: StackConfig, apiEn
     },
     { parent },
   );
-  return { bootstrap, forPool: (settings) => (node, port) => bootstrap.userData(node, port, settings) };
+  return {
+    bootstrap,
+    forPool: (settings) => (node, port, peers) => bootstrap.userData(node, port, peers, settings),
+  };
 }
 
 /** The readiness gate, the Kubernetes provider and the add-ons, once the nodes exist. */

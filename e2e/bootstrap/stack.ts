@@ -18,6 +18,7 @@ import {
   signedBy,
   withCertificatesDir,
 } from "./checks";
+import { EtcdMembershipProof } from "./etcdMembership";
 import type { EvaluatedStack } from "./evaluate";
 import { checkAuditLog, checkEncryptionAtRest, checkFlags, checkPodSecurity, type HardeningRing } from "./hardening";
 import { BOOTSTRAP, foreignClientKubeconfig, joinCredentials, layOutNodes, type Node, PKI, SHARED_PKI } from "./nodes";
@@ -31,6 +32,11 @@ export interface Tools {
   readonly binDir: string;
   readonly apiserverSh: string;
   readonly kubectl: string;
+  /**
+   * Two free ports (client, peer) for the etcd membership proof, which runs for the one stack that
+   * gets them (the script is the same on every stack; its members listen on their own addresses).
+   */
+  readonly etcdPorts?: readonly [number, number];
 }
 
 export interface StepTiming {
@@ -145,13 +151,15 @@ export class StackProof {
   }
 
   private stopping?: Promise<void>;
+  private membership?: EtcdMembershipProof;
 
   /** Stops etcd and kube-apiserver by their pids (apiserver.sh stop); once, however often it is called. */
   stopServer(): Promise<void> {
-    if (!this.serverStarted) return this.stopping ?? Promise.resolve();
+    const membership = this.membership?.stop();
+    if (!this.serverStarted) return Promise.all([this.stopping, membership]).then(() => undefined);
     this.serverStarted = false;
     this.stopping = this.stop();
-    return this.stopping;
+    return Promise.all([this.stopping, membership]).then(() => undefined);
   }
 
   private async stop(): Promise<void> {
@@ -498,6 +506,26 @@ export class StackProof {
     });
 
     await this.step("negative cases", () => this.negativeCases(programConf, pkiDir));
+
+    const joining = nodes.find((n) => n.role === "control-plane");
+    const etcdPorts = this.tools.etcdPorts;
+    if (joining && etcdPorts) {
+      await this.step("etcd membership (3 real members)", async () => {
+        const script = joining.files.get("/usr/local/sbin/etcd-membership.sh");
+        if (!script) this.fail(`${joining.name} has no etcd-membership.sh`);
+        this.membership = new EtcdMembershipProof(
+          path.join(this.tools.binDir, "etcd"),
+          readFileSync(script, "utf8"),
+          path.join(this.scratch, "etcd-membership"),
+          ...etcdPorts,
+        );
+        try {
+          return await this.membership.prove();
+        } finally {
+          await this.membership.stop();
+        }
+      });
+    }
   }
 
   private async negativeCases(programConf: string, pkiDir: string): Promise<string> {

@@ -9,7 +9,9 @@ import { stringify } from "yaml";
 const SCRIPT_DIR = path.join(__dirname, "scripts");
 export const BOOTSTRAP_DIR = "/etc/kubernetes/bootstrap";
 
-export function bootstrapScript(name: "node-prepare.sh" | "kubeadm-bootstrap.sh" | "readyz-wait.sh"): string {
+export type BootstrapScriptName = "node-prepare.sh" | "kubeadm-bootstrap.sh" | "etcd-membership.sh" | "readyz-wait.sh";
+
+export function bootstrapScript(name: BootstrapScriptName): string {
   return readFileSync(path.join(SCRIPT_DIR, name), "utf8");
 }
 
@@ -23,6 +25,15 @@ export interface WriteFile {
 export interface KubeadmBootstrap {
   readonly role: "init" | "control-plane" | "worker";
   readonly apiEndpoint: string;
+  /** The node's own address in the node subnet (its etcd peer URL on a control-plane node). */
+  readonly nodeAddress: string;
+  /**
+   * The other control-plane nodes' addresses: the first node initialises only if none of them (nor
+   * the endpoint) answers; a joining control-plane node reaches etcd through them.
+   */
+  readonly controlPlanePeers: readonly string[];
+  /** The node this one takes the place of (a repair): its etcd member and Node go around the join. */
+  readonly replaces?: string;
   readonly files: readonly WriteFile[];
 }
 
@@ -38,25 +49,38 @@ function environmentFile(input: NodeUserDataInput): string {
   const entries: Record<string, string> = {
     KUBERNETES_VERSION: input.kubernetesVersion,
     KUBERNETES_APT_MINOR: input.aptRepositoryMinor,
-    ...(input.kubeadm ? { NODE_ROLE: input.kubeadm.role, API_ENDPOINT: input.kubeadm.apiEndpoint } : {}),
+    ...(input.kubeadm
+      ? {
+          NODE_ROLE: input.kubeadm.role,
+          API_ENDPOINT: input.kubeadm.apiEndpoint,
+          NODE_NAME: input.hostname,
+          NODE_ADDRESS: input.kubeadm.nodeAddress,
+          CONTROL_PLANE_PEERS: input.kubeadm.controlPlanePeers.join(" "),
+          ...(input.kubeadm.replaces ? { REPLACES: input.kubeadm.replaces } : {}),
+        }
+      : {}),
   };
   return `${Object.entries(entries)
     .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
     .join("\n")}\n`;
 }
 
+const script = (name: BootstrapScriptName): WriteFile => ({
+  path: `/usr/local/sbin/${name}`,
+  content: bootstrapScript(name),
+  permissions: "0755",
+});
+
 export function renderUserData(input: NodeUserDataInput): string {
+  const kubeadm = input.kubeadm;
   const files: WriteFile[] = [
     { path: `${BOOTSTRAP_DIR}/bootstrap.env`, content: environmentFile(input), permissions: "0644" },
-    { path: "/usr/local/sbin/node-prepare.sh", content: bootstrapScript("node-prepare.sh"), permissions: "0755" },
-    ...(input.kubeadm
+    script("node-prepare.sh"),
+    ...(kubeadm
       ? [
-          {
-            path: "/usr/local/sbin/kubeadm-bootstrap.sh",
-            content: bootstrapScript("kubeadm-bootstrap.sh"),
-            permissions: "0755" as const,
-          },
-          ...input.kubeadm.files,
+          script("kubeadm-bootstrap.sh"),
+          ...(kubeadm.role === "worker" ? [] : [script("etcd-membership.sh")]),
+          ...kubeadm.files,
         ]
       : []),
   ];
@@ -72,7 +96,8 @@ export function renderUserData(input: NodeUserDataInput): string {
       permissions: f.permissions,
       owner: "root:root",
     })),
-    runcmd: [["/usr/local/sbin/node-prepare.sh"], ...(input.kubeadm ? [["/usr/local/sbin/kubeadm-bootstrap.sh"]] : [])],
+    // kubeadm-bootstrap.sh runs node-prepare.sh itself, with retries, before it joins.
+    runcmd: [[kubeadm ? "/usr/local/sbin/kubeadm-bootstrap.sh" : "/usr/local/sbin/node-prepare.sh"]],
   };
   return `#cloud-config\n${stringify(document, { lineWidth: 0 })}`;
 }
