@@ -31,6 +31,12 @@ const SCENARIOS: readonly Scenario[] = [
     overrides: { kialiHost: "kiali.example.com", kialiTlsSecret: "kiali-tls" },
   },
   {
+    name: "staging with Alertmanager",
+    stack: "staging",
+    overrides: { alertmanagerReceiver: { webhook_configs: [{ url: "https://alerts.example.com/hook" }] } },
+    secretKeys: ["alertmanagerReceiver"],
+  },
+  {
     name: "dev on an existing cluster",
     stack: "dev",
     overrides: {

@@ -111,7 +111,28 @@ export const CHART_RULES: Readonly<Record<string, ChartRules>> = {
   "openstack-cinder-csi": {
     documented: [{ path: "secret.name", source: "values.yaml, the commented block under `secret:`" }],
   },
-  prometheus: {},
+  prometheus: {
+    freeForm: [
+      {
+        path: ["serverFiles", "alerting_rules.yml"],
+        why: "a Prometheus rule file (rule groups), written to the server's ConfigMap (values.yaml: serverFiles)",
+      },
+    ],
+    // The alertmanager subchart's values: its data is not in ../shared/charts (the prometheus folder's
+    // SOURCE names alertmanager 1.42.0 as a dependency). Checked by hand against that tag's values.yaml
+    // and templates/statefulset.yaml; listed path by path so that any other alertmanager value fails.
+    documented: [
+      "alertmanager.config.enabled",
+      "alertmanager.extraSecretMounts",
+      "alertmanager.extraArgs",
+      "alertmanager.configmapReload.enabled",
+      "alertmanager.configmapReload.extraArgs",
+      "alertmanager.configmapReload.extraVolumeMounts",
+    ].map((path) => ({
+      path,
+      source: "prometheus-community alertmanager chart 1.42.0 values.yaml (not in ../shared/charts)",
+    })),
+  },
   grafana: {
     freeForm: [
       { path: "datasources", why: "file name → Grafana datasource provisioning document (values.yaml: datasources)" },

@@ -127,7 +127,7 @@ describe("Helm values", () => {
   });
 
   it("observability: retention, Kiali auth and explicit URLs, pinned dashboards", () => {
-    expect(prometheusValues({ retention: "30d", storageSize: "100Gi" }).server).toMatchObject({
+    expect(prometheusValues({ retention: "30d", storageSize: "100Gi", alertmanager: false }).server).toMatchObject({
       retention: "30d",
       persistentVolume: { enabled: true, size: "100Gi" },
     });

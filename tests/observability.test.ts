@@ -2,9 +2,13 @@
 // fire, credentials Kiali may use, links that work, dashboards that arrive or fail the deploy.
 
 import { spawnSync } from "node:child_process";
-import { parse as parseYaml } from "yaml";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { parse as parseYaml, stringify as toYaml } from "yaml";
 import { planRevisions } from "../components/mesh/revisions";
 import { gatewayValues, istiodValues } from "../components/mesh/values";
+import { alertingRules, alertmanagerConfig } from "../components/observability/alerts";
 import {
   endpoints,
   type grafanaValues,
@@ -24,7 +28,7 @@ import { parseStackConfig } from "../stacks/load";
 import { chartData, helmMerge } from "./chartValues";
 import { type Evaluation, evaluateStack, rawConfig } from "./harness";
 import { type DiscoveredTarget, keeps, type ScrapeJob, sdName } from "./scrapeTargets";
-import { requiredTool } from "./validators";
+import { prometheusTool, requiredTool } from "./validators";
 
 type Values = Record<string, never>;
 
@@ -74,7 +78,7 @@ function serviceEndpoints(service: string, ports: string[]): DiscoveredTarget[] 
 }
 
 describe("Prometheus: one scrape per Istio target", () => {
-  const jobs = scrapeJobs(prometheusValues({ retention: "15d", storageSize: "10Gi" }));
+  const jobs = scrapeJobs(prometheusValues({ retention: "15d", storageSize: "10Gi", alertmanager: false }));
   const jobsKeeping = (targets: DiscoveredTarget[]) =>
     jobs.filter((job) => targets.some((t) => keeps(job, t))).map((j) => j.job_name);
 
@@ -147,7 +151,7 @@ describe("Prometheus: one scrape per Istio target", () => {
   it("the lifecycle API is off and Prometheus reloads its files itself", () => {
     const values = helmMerge(
       chartData("prometheus").defaults,
-      prometheusValues({ retention: "15d", storageSize: "10Gi" }) as unknown as Values,
+      prometheusValues({ retention: "15d", storageSize: "10Gi", alertmanager: false }) as unknown as Values,
     ) as unknown as {
       server: { extraFlags: string[] };
       configmapReload: { prometheus: { enabled: boolean } };
@@ -426,5 +430,292 @@ describe("Jaeger keeps the traces it is configured to keep", () => {
     expect(config.receivers.otlp.protocols.grpc.endpoint).toBe(`0.0.0.0:${endpoints.jaegerOtlp.port}`);
     // The chart's liveness/readiness probes: GET /status on :13133 (templates/jaeger/jaeger-deploy.yaml).
     expect(config.extensions.healthcheckv2).toEqual({ use_v2: true, http: { endpoint: "0.0.0.0:13133" } });
+  });
+});
+
+describe("alerts for the mesh's golden signals and its control plane", () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "alerts-"));
+  const rules = path.join(dir, "alerting_rules.yml");
+  writeFileSync(
+    rules,
+    toYaml(
+      prometheusValues({ retention: "15d", storageSize: "10Gi", alertmanager: false }).serverFiles[
+        "alerting_rules.yml"
+      ],
+    ),
+  );
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  const promtool = (...args: string[]) => spawnSync(prometheusTool("promtool"), args, { cwd: dir, encoding: "utf8" });
+  const description = (alert: string) =>
+    alertingRules()
+      .groups.flatMap((g) => g.rules)
+      .find((r) => r.alert === alert)?.annotations.description;
+
+  interface Case {
+    readonly alert: string;
+    readonly series: readonly { series: string; values: string }[];
+    readonly evalTime: string;
+    /** Expected firing alerts: their labels (besides alertname) and rendered summary. */
+    readonly fires: readonly { labels: Record<string, string>; summary: string }[];
+  }
+  const svc = (name: string, code: string) =>
+    `istio_requests_total{reporter="destination",destination_service_namespace="shop",destination_service="${name}.shop.svc.cluster.local",response_code="${code}"}`;
+
+  const cases: Case[] = [
+    {
+      alert: "IstioServiceHigh5xxRate",
+      // reviews: 10% of 10 rps fail; ratings: 2% fail; quiet: half of 2 requests a minute fail (too few).
+      series: [
+        { series: svc("reviews", "200"), values: "0+540x20" },
+        { series: svc("reviews", "503"), values: "0+60x20" },
+        { series: svc("ratings", "200"), values: "0+588x20" },
+        { series: svc("ratings", "500"), values: "0+12x20" },
+        { series: svc("quiet", "200"), values: "0+1x20" },
+        { series: svc("quiet", "500"), values: "0+1x20" },
+      ],
+      evalTime: "15m",
+      fires: [
+        {
+          labels: {
+            severity: "critical",
+            destination_service_namespace: "shop",
+            destination_service: "reviews.shop.svc.cluster.local",
+          },
+          summary: "reviews.shop.svc.cluster.local answers 10% of requests with 5xx",
+        },
+      ],
+    },
+    {
+      alert: "IstiodXdsPushErrors",
+      series: [
+        { series: 'pilot_xds_pushes{namespace="istio-system",pod="istiod-a",type="cds_senderr"}', values: "0+3x20" },
+      ],
+      evalTime: "15m",
+      fires: [
+        {
+          labels: { severity: "warning", namespace: "istio-system", pod: "istiod-a", type: "cds_senderr" },
+          summary: "istiod-a fails to send cds_senderr to proxies",
+        },
+      ],
+    },
+    {
+      alert: "IstioXdsRejected",
+      series: [{ series: 'pilot_total_xds_rejects{type="lds"}', values: "0+2x20" }],
+      evalTime: "15m",
+      fires: [
+        { labels: { severity: "warning", type: "lds" }, summary: "Proxies reject lds configuration from istiod" },
+      ],
+    },
+    {
+      alert: "IstiodDown",
+      series: [
+        {
+          series: 'up{job="kubernetes-pods",app="istiod",namespace="istio-system",pod="istiod-a"}',
+          values: "1 1 0x20",
+        },
+      ],
+      evalTime: "15m",
+      fires: [{ labels: { severity: "critical" }, summary: "No istiod is scraped and up" }],
+    },
+    {
+      alert: "IstioRootCertificateExpiresSoon",
+      // Expires 10 days after the test's epoch.
+      series: [
+        {
+          series: 'citadel_server_root_cert_expiry_timestamp{namespace="istio-system",pod="istiod-a"}',
+          values: "864000x20",
+        },
+      ],
+      evalTime: "5m",
+      fires: [
+        {
+          labels: { severity: "critical", namespace: "istio-system", pod: "istiod-a" },
+          summary: "The mesh's root certificate expires in 9d 23h 55m 0s",
+        },
+      ],
+    },
+    {
+      alert: "IstioWorkloadCertificateExpiresSoon",
+      series: [
+        {
+          series: 'istio_agent_cert_expiry_seconds{namespace="shop",pod="reviews-1",resource_name="default"}',
+          values: "3000-60x20",
+        },
+        {
+          series: 'istio_agent_cert_expiry_seconds{namespace="shop",pod="ratings-1",resource_name="default"}',
+          values: "40000x20",
+        },
+      ],
+      evalTime: "10m",
+      fires: [
+        {
+          labels: { severity: "warning", namespace: "shop", pod: "reviews-1" },
+          summary: "shop/reviews-1's workload certificate expires in 40m 0s",
+        },
+      ],
+    },
+    {
+      alert: "PrometheusTargetDown",
+      series: [
+        { series: 'up{job="kubernetes-pods",instance="10.0.0.7:15020"}', values: "0x20" },
+        { series: 'up{job="kubernetes-pods",instance="10.0.0.8:15020"}', values: "1x20" },
+      ],
+      evalTime: "15m",
+      fires: [
+        {
+          labels: { severity: "warning", job: "kubernetes-pods", instance: "10.0.0.7:15020" },
+          summary: "kubernetes-pods target 10.0.0.7:15020 is down",
+        },
+      ],
+    },
+  ];
+
+  it("the rule file is valid for the real promtool", () => {
+    const result = promtool("check", "rules", rules);
+    expect(`${result.stdout}${result.stderr}`).toMatch(/SUCCESS: \d+ rules found/);
+    expect(result.status).toBe(0);
+  });
+
+  it("every rule fires on the series it watches, and only there (promtool test rules)", () => {
+    const names = alertingRules().groups.flatMap((g) => g.rules.map((r) => r.alert));
+    // Every rule is exercised (latency, injection and internal errors below with their own series).
+    const extra: Case[] = [
+      {
+        alert: "IstioServiceHighLatency",
+        series: [
+          {
+            series:
+              'istio_request_duration_milliseconds_bucket{reporter="destination",destination_service_namespace="shop",destination_service="slow.shop.svc.cluster.local",le="500"}',
+            values: "0+1x30",
+          },
+          {
+            series:
+              'istio_request_duration_milliseconds_bucket{reporter="destination",destination_service_namespace="shop",destination_service="slow.shop.svc.cluster.local",le="5000"}',
+            values: "0+100x30",
+          },
+          {
+            series:
+              'istio_request_duration_milliseconds_bucket{reporter="destination",destination_service_namespace="shop",destination_service="slow.shop.svc.cluster.local",le="+Inf"}',
+            values: "0+100x30",
+          },
+        ],
+        evalTime: "20m",
+        fires: [
+          {
+            labels: {
+              severity: "warning",
+              destination_service_namespace: "shop",
+              destination_service: "slow.shop.svc.cluster.local",
+            },
+            summary: "slow.shop.svc.cluster.local p99 latency is 4.955k ms",
+          },
+        ],
+      },
+      {
+        alert: "IstioSidecarInjectionFailures",
+        series: [{ series: 'sidecar_injection_failure_total{pod="istiod-a"}', values: "0+1x20" }],
+        evalTime: "15m",
+        fires: [{ labels: { severity: "warning" }, summary: "Sidecar injection fails" }],
+      },
+      {
+        alert: "IstiodInternalErrors",
+        series: [
+          { series: 'pilot_total_xds_internal_errors{namespace="istio-system",pod="istiod-a"}', values: "0+1x20" },
+        ],
+        evalTime: "15m",
+        fires: [
+          {
+            labels: { severity: "warning", namespace: "istio-system", pod: "istiod-a" },
+            summary: "istiod-a reports internal xDS errors",
+          },
+        ],
+      },
+    ];
+    const all = [...cases, ...extra];
+    expect([...new Set(all.map((c) => c.alert))].sort()).toEqual([...names].sort());
+    const tests = {
+      rule_files: [path.basename(rules)],
+      evaluation_interval: "1m",
+      tests: all.map((c) => ({
+        interval: "1m",
+        input_series: c.series,
+        alert_rule_test: [
+          {
+            eval_time: c.evalTime,
+            alertname: c.alert,
+            exp_alerts: c.fires.map((f) => ({
+              exp_labels: f.labels,
+              exp_annotations: { summary: f.summary, description: description(c.alert) },
+            })),
+          },
+        ],
+      })),
+    };
+    writeFileSync(path.join(dir, "tests.yml"), toYaml(tests));
+    const result = promtool("test", "rules", "tests.yml");
+    expect(`${result.stdout}${result.stderr}`).toMatch(/SUCCESS/);
+    expect(result.status).toBe(0);
+  });
+});
+
+describe("Alertmanager, with the stack's receiver kept secret", () => {
+  const receiver = { webhook_configs: [{ url: "https://alerts.example.com/hook/t0ken" }] };
+
+  it("installed only with a receiver; its whole configuration in a Secret the pod mounts, reloaded on change", async () => {
+    const without = await evaluateStack("staging");
+    expect(
+      (ofRelease(without, "prometheus") as unknown as { alertmanager: { enabled: boolean } }).alertmanager,
+    ).toEqual({
+      enabled: false,
+    });
+    const run = await evaluateStack(
+      "staging",
+      { alertmanagerReceiver: receiver },
+      { secretKeys: ["alertmanagerReceiver"] },
+    );
+    const values = ofRelease(run, "prometheus") as unknown as { alertmanager: Record<string, never> };
+    expect(values.alertmanager).toMatchObject({ enabled: true, config: { enabled: false } });
+    expect(JSON.stringify(values)).not.toContain("t0ken");
+    const secret = secretNamed(run, SECRETS.alertmanager.name);
+    expect(secret.secretInputs).toContain("stringData");
+    const config = parseYaml((secret.inputs.stringData as Record<string, string>)[SECRETS.alertmanager.key]) as {
+      route: { receiver: string };
+      receivers: { name: string }[];
+    };
+    expect(config.receivers).toEqual([{ name: config.route.receiver, ...receiver }]);
+    expect(run.one("kubernetes:helm.sh/v3:Release", "mesh-staging-prometheus").dependsOn).toContain(secret.key);
+  });
+
+  it("the rendered alertmanager.yml is valid for the real amtool, and amtool refuses a misspelt field", () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "alertmanager-"));
+    try {
+      const check = (config: unknown) => {
+        writeFileSync(path.join(dir, "alertmanager.yml"), toYaml(config));
+        return spawnSync(prometheusTool("amtool"), ["check-config", "alertmanager.yml"], {
+          cwd: dir,
+          encoding: "utf8",
+        });
+      };
+      const good = check(alertmanagerConfig(receiver));
+      expect(good.stdout + good.stderr).toMatch(/SUCCESS/);
+      expect(good.status).toBe(0);
+      const bad = check(alertmanagerConfig({ webhook_configs: [{ urll: "https://alerts.example.com" }] }));
+      expect(bad.status).not.toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("a receiver without a known integration, or set in plain text, is refused", () => {
+    expect(() =>
+      parseStackConfig(
+        rawConfig("dev", { alertmanagerReceiver: { webhooks: [{ url: "x" }] } }, ["alertmanagerReceiver"]),
+        "dev",
+      ),
+    ).toThrow(/alertmanagerReceiver/);
+    expect(() => parseStackConfig(rawConfig("dev", { alertmanagerReceiver: receiver }), "dev")).toThrow(
+      /alertmanagerReceiver: must be set as a secret/,
+    );
   });
 });

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the real validators the test suite runs on generated artifacts, from Debian's packages:
-# ShellCheck, and cloud-init's own `cloud-init schema`. cloud-init is unpacked into a cache folder
-# rather than installed, so this machine does not start behaving like a cloud instance at boot.
+# ShellCheck, cloud-init's own `cloud-init schema`, and Prometheus's promtool and amtool. cloud-init
+# is unpacked into a cache folder rather than installed, so this machine does not start behaving
+# like a cloud instance at boot.
 # Idempotent; prints the cloud-init launcher path last.
 set -euo pipefail
 
@@ -40,5 +41,24 @@ LAUNCHER
   mv "${work}/root" "${cache}/cloud-init.partial"
   mv "${cache}/cloud-init.partial" "${cache}/cloud-init"
 fi
+# promtool and amtool (the alerting rules and the Alertmanager configuration the program renders):
+# Debian bookworm's prometheus and prometheus-alertmanager packages, only these two binaries taken
+# out, so no Prometheus daemon is installed or started here.
+prometheus_tools="${cache}/prometheus-tools"
+if [ ! -x "${prometheus_tools}/bin/promtool" ] || [ ! -x "${prometheus_tools}/bin/amtool" ]; then
+  tools_work=$(mktemp -d)
+  trap 'rm -rf "${work:-}" "${tools_work}"' EXIT
+  (cd "${tools_work}" && { apt-get download prometheus prometheus-alertmanager >&2 ||
+    { as_root apt-get update -qq && apt-get download prometheus prometheus-alertmanager >&2; }; })
+  mkdir -p "${tools_work}/root" "${tools_work}/tools/bin"
+  for deb in "${tools_work}"/prometheus_*.deb "${tools_work}"/prometheus-alertmanager_*.deb; do dpkg-deb -x "${deb}" "${tools_work}/root"; done
+  cp "${tools_work}/root/usr/bin/promtool" "${tools_work}/root/usr/bin/amtool" "${tools_work}/tools/bin/"
+  mkdir -p "${cache}"
+  rm -rf "${prometheus_tools}.partial" "${prometheus_tools}"
+  mv "${tools_work}/tools" "${prometheus_tools}.partial"
+  mv "${prometheus_tools}.partial" "${prometheus_tools}"
+fi
+"${prometheus_tools}/bin/promtool" --version 2>&1 | head -n 1 >&2
+
 "${launcher}" --version >&2
 echo "${launcher}"

@@ -7,10 +7,12 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
+import { stringify as toYaml } from "yaml";
 import { ISTIO_NAMESPACE } from "../../lib/istio";
 import { meshCharts, type PinnedChart } from "../../lib/versions";
 import { type ChartRepositoryOverrides, chartRelease } from "../charts";
 import { resourceName } from "../names";
+import { type AlertmanagerReceiver, alertmanagerConfig } from "./alerts";
 import {
   type GrafanaSettings,
   grafanaValues,
@@ -43,7 +45,7 @@ export interface KialiRoute {
 export interface ObservabilityArgs {
   readonly clusterName: string;
   readonly chartRepositories: ChartRepositoryOverrides;
-  readonly prometheus: PrometheusSettings;
+  readonly prometheus: Omit<PrometheusSettings, "alertmanager">;
   readonly grafana: Omit<GrafanaSettings, "publicHost">;
   readonly jaeger: {
     readonly storage:
@@ -60,6 +62,8 @@ export interface ObservabilityArgs {
    * @pulumi/random resource at all (what a clusterMode existing deployment on the real engine needs).
    */
   readonly grafanaAdminPassword?: pulumi.Output<string>;
+  /** Alertmanager's receiver (secret config, kept secret here): Alertmanager is installed only with one. */
+  readonly alertmanagerReceiver?: AlertmanagerReceiver;
   readonly kialiSigningKey?: pulumi.Output<string>;
   /** istiod releases (and anything else that must serve first). */
   readonly after: readonly pulumi.Resource[];
@@ -81,7 +85,26 @@ export class Observability extends pulumi.ComponentResource {
       );
     const after = [...args.after];
 
-    const prometheus = release("prometheus", meshCharts.prometheus, prometheusValues(args.prometheus), after);
+    const alerting = args.alertmanagerReceiver
+      ? [
+          new k8s.core.v1.Secret(
+            named("alertmanager-config"),
+            {
+              metadata: { name: SECRETS.alertmanager.name, namespace: ISTIO_NAMESPACE },
+              stringData: {
+                [SECRETS.alertmanager.key]: pulumi.secret(toYaml(alertmanagerConfig(args.alertmanagerReceiver))),
+              },
+            },
+            { ...child, dependsOn: after },
+          ),
+        ]
+      : [];
+    const prometheus = release(
+      "prometheus",
+      meshCharts.prometheus,
+      prometheusValues({ ...args.prometheus, alertmanager: alerting.length > 0 }),
+      [...after, ...alerting],
+    );
     const traces = this.traceStorage(args, named, after);
     const jaeger = release("jaeger", meshCharts.jaeger, jaegerValues(traces.settings), [...after, ...traces.claim]);
 

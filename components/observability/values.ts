@@ -5,6 +5,7 @@
 import { createHmac } from "node:crypto";
 import { ISTIO_NAMESPACE } from "../../lib/istio";
 import { istioDashboards } from "../../lib/versions";
+import { alertingRules } from "./alerts";
 
 /** Grafana serves from this sub-path, locally and behind the ingress gateway (grafana.ini serve_from_sub_path). */
 export const GRAFANA_PATH = "/grafana";
@@ -76,6 +77,8 @@ export const SECRETS = {
   /** Kiali's read-only Grafana credential: read by Grafana (to create the user) and by Kiali. */
   kialiGrafana: { name: "kiali-grafana-viewer", key: "password" },
   kialiSigningKey: { name: "kiali-login-signing-key", key: "key" },
+  /** alertmanager.yml with the stack's receiver (it may hold credentials). */
+  alertmanager: { name: "alertmanager-config", key: "alertmanager.yml" },
 } as const;
 
 /** The Grafana user Kiali searches dashboards with: a Viewer in Grafana's main organisation. */
@@ -96,6 +99,28 @@ export interface PrometheusSettings {
   readonly retention: string;
   readonly storageSize: string;
   readonly storageClass?: string;
+  /** Alertmanager, when the stack names a receiver; its configuration is in the Secret SECRETS.alertmanager. */
+  readonly alertmanager: boolean;
+}
+
+/** Where Alertmanager finds its configuration: the Secret, mounted (the chart's own ConfigMap is off). */
+const ALERTMANAGER_CONFIG_DIR = "/etc/alertmanager-secret";
+
+/** The alertmanager subchart's values (prometheus-community alertmanager chart 1.42). */
+function alertmanagerValues(): { enabled: boolean } & Record<string, unknown> {
+  const mount = { name: "alertmanager-config", mountPath: ALERTMANAGER_CONFIG_DIR, readOnly: true };
+  return {
+    enabled: true,
+    config: { enabled: false },
+    extraSecretMounts: [{ ...mount, secretName: SECRETS.alertmanager.name, subPath: "" }],
+    extraArgs: { "config.file": `${ALERTMANAGER_CONFIG_DIR}/${SECRETS.alertmanager.key}` },
+    // Its reloader watches the mounted Secret and calls Alertmanager's reload endpoint on change.
+    configmapReload: {
+      enabled: true,
+      extraArgs: { "watched-dir": ALERTMANAGER_CONFIG_DIR },
+      extraVolumeMounts: [mount],
+    },
+  };
 }
 
 export interface PrometheusValues {
@@ -105,8 +130,9 @@ export interface PrometheusValues {
     readonly extraFlags: readonly string[];
   };
   readonly configmapReload: { readonly prometheus: { readonly enabled: boolean } };
-  readonly alertmanager: { readonly enabled: boolean };
+  readonly alertmanager: { readonly enabled: boolean } & Record<string, unknown>;
   readonly "prometheus-pushgateway": { readonly enabled: boolean };
+  readonly serverFiles: { readonly "alerting_rules.yml": ReturnType<typeof alertingRules> };
   readonly "prometheus-node-exporter": { readonly enabled: boolean };
 }
 
@@ -132,8 +158,9 @@ export function prometheusValues(settings: PrometheusSettings): PrometheusValues
       extraFlags: ["enable-feature=auto-reload-config"],
     },
     configmapReload: { prometheus: { enabled: false } },
-    alertmanager: { enabled: false },
+    alertmanager: settings.alertmanager ? alertmanagerValues() : { enabled: false },
     "prometheus-pushgateway": { enabled: false },
+    serverFiles: { "alerting_rules.yml": alertingRules() },
     // Its DaemonSet runs with the host's network and PID namespaces and host paths, which Pod
     // Security baseline refuses in istio-system; no Istio dashboard or Kiali view reads node metrics.
     "prometheus-node-exporter": { enabled: false },

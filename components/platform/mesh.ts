@@ -146,6 +146,7 @@ export function buildMeshLayers(
       ...(kialiRoute ? { kialiRoute, publicHost: config.kialiHost } : {}),
       ...(config.grafanaAdminPassword ? { grafanaAdminPassword: pulumi.secret(config.grafanaAdminPassword) } : {}),
       ...(config.kialiSigningKey ? { kialiSigningKey: pulumi.secret(config.kialiSigningKey) } : {}),
+      ...(config.alertmanagerReceiver ? { alertmanagerReceiver: config.alertmanagerReceiver } : {}),
       after: [...mesh.istiodReleases],
     },
     opts,

@@ -7,6 +7,27 @@ import { key } from "../spec";
 import { dnsLabel } from "../types";
 import { containerResources, quantity } from "./mesh";
 
+/** Alertmanager's receiver integrations (prometheus.io Alertmanager configuration, <receiver>). */
+const ALERTMANAGER_INTEGRATIONS = [
+  "discord_configs",
+  "email_configs",
+  "incidentio_configs",
+  "jira_configs",
+  "msteams_configs",
+  "msteamsv2_configs",
+  "opsgenie_configs",
+  "pagerduty_configs",
+  "pushover_configs",
+  "rocketchat_configs",
+  "slack_configs",
+  "sns_configs",
+  "telegram_configs",
+  "victorops_configs",
+  "webex_configs",
+  "webhook_configs",
+  "wechat_configs",
+] as const;
+
 const duration = z.string().regex(/^\d+(h|d|w|y)$/, "expected a duration such as 12h, 15d, 4w or 1y");
 
 export const observabilityKeys = {
@@ -68,6 +89,17 @@ export const observabilityKeys = {
       protocol: /^https?$/,
       error: "expected an http(s) URL of a folder such as https://mirror.example.com/istio/1.31.1/dashboards",
     }),
+    optional: true,
+  }),
+  alertmanagerReceiver: key({
+    type: "string",
+    yamlDocument: true,
+    secret: true,
+    description:
+      "Install Alertmanager and send every alert to this receiver: a YAML map of Alertmanager integrations to their configs, e.g. {webhook_configs: [{url: https://...}]} or {slack_configs: [...]}. Kept in a Secret (it may hold credentials). Unset: no Alertmanager; alerts show in Prometheus. Set with --secret.",
+    schema: z
+      .partialRecord(z.enum(ALERTMANAGER_INTEGRATIONS), z.array(z.record(z.string(), z.unknown())).min(1))
+      .refine((receiver) => Object.keys(receiver).length > 0, "name at least one integration, e.g. webhook_configs"),
     optional: true,
   }),
   jaegerStorage: key({
