@@ -81,9 +81,13 @@ describe.each(["dev", "staging", "prod"])("the %s stack's quota summary", (stack
     );
   });
 
-  it("counts Prometheus's volume at its configured size, and the cloud-provider credential", () => {
-    expect(total(summary, "volumes")).toBe(1);
-    expect(total(summary, "gigabytes")).toBe(quantityToGb(run.config.prometheusStorageSize));
+  it("counts the volumes of Prometheus and (on Badger) Jaeger at their sizes, and the cloud-provider credential", () => {
+    const claims = [
+      run.config.prometheusStorageSize,
+      ...(run.config.jaegerStorage === "badger" ? [run.config.jaegerStorageSize] : []),
+    ];
+    expect(total(summary, "volumes")).toBe(claims.length);
+    expect(total(summary, "gigabytes")).toBe(claims.reduce((sum, size) => sum + (quantityToGb(size) ?? NaN), 0));
     expect(total(summary, "application-credentials")).toBe(1);
   });
 

@@ -123,6 +123,7 @@ const TYPES = {
   volume: "openstack:blockstorage/volume:Volume",
   applicationCredential: "openstack:identity/applicationCredential:ApplicationCredential",
   helmRelease: "kubernetes:helm.sh/v3:Release",
+  volumeClaim: "kubernetes:core/v1:PersistentVolumeClaim",
 } as const;
 
 /** Neutron gives every new security group two egress rules (IPv4 and IPv6), counted as rules. */
@@ -161,13 +162,28 @@ const CHART_VOLUMES: ReadonlyArray<{ readonly chart: string; readonly path: read
   { chart: meshCharts.grafana.chart, path: ["persistence"] },
 ];
 
-function claimedVolumes(releases: readonly PlannedResource[]): { release: string; gb: number }[] {
+/**
+ * The Cinder volumes the cluster will provision (Cinder CSI, the default StorageClass): claims the
+ * program creates itself, and those its charts ask for.
+ */
+function claimedVolumes(resources: readonly PlannedResource[]): { claim: string; gb: number }[] {
+  const ownClaims = resources
+    .filter((r) => r.type === TYPES.volumeClaim)
+    .map((claim) => {
+      const size = record(record(record(claim.inputs.spec).resources).requests).storage;
+      return { claim: claim.name, gb: (typeof size === "string" ? quantityToGb(size) : undefined) ?? 0 };
+    });
+  const releases = resources.filter((r) => r.type === TYPES.helmRelease);
+  return [...ownClaims, ...chartClaims(releases)];
+}
+
+function chartClaims(releases: readonly PlannedResource[]): { claim: string; gb: number }[] {
   return releases.flatMap((release) =>
     CHART_VOLUMES.filter(({ chart }) => chart === chartOf(release)).flatMap(({ path }) => {
       const claim = path.reduce<Values>((node, key) => record(node[key]), record(release.inputs.values));
       if (claim.enabled !== true) return [];
       const gb = typeof claim.size === "string" ? quantityToGb(claim.size) : undefined;
-      return [{ release: release.name, gb: gb ?? 0 }];
+      return [{ claim: release.name, gb: gb ?? 0 }];
     }),
   );
 }
@@ -271,7 +287,7 @@ export function quotaSummary(
   const clusterLbs = clusterLoadBalancers(releases);
   const gateways = clusterLbs.map((lb) => lb.release).join(", ");
   const boot = bootVolumes(instances);
-  const claims = claimedVolumes(releases);
+  const claims = claimedVolumes(resources);
   const volumes = ofType(TYPES.volume);
   const groups = count(TYPES.secGroup);
 
@@ -337,7 +353,7 @@ export function quotaSummary(
         {
           count: claims.length,
           by: "cluster",
-          what: `persistent volume of ${claims.map((c) => c.release).join(", ")}`,
+          what: `persistent volumes: ${claims.map((c) => c.claim).join(", ")}`,
         },
       ]),
       quota(
