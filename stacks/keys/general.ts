@@ -46,7 +46,7 @@ export const generalKeys = {
   protectResources: key({
     type: "boolean",
     description:
-      "Set Pulumi's protect flag on what must never be deleted by accident (network, control-plane nodes, API load balancer).",
+      "Set Pulumi's protect flag on what must never be deleted by accident (network, control-plane nodes, API load balancer, the cluster's CAs and service-account and encryption keys).",
     schema: z.boolean(),
     default: { perEnvironment: { dev: false, staging: true, prod: true } },
   }),
