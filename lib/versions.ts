@@ -88,6 +88,10 @@ export const meshCharts = {
   base: { chart: "base", version: istio.version, repository: istio.repository },
   istiod: { chart: "istiod", version: istio.version, repository: istio.repository },
   gateway: { chart: "gateway", version: istio.version, repository: istio.repository },
+  /** The istio-cni node agent (release istio-cni): ambient's traffic redirection, optional in sidecar mode. */
+  cni: { chart: "cni", version: istio.version, repository: istio.repository },
+  /** Ambient's per-node proxy. */
+  ztunnel: { chart: "ztunnel", version: istio.version, repository: istio.repository },
   prometheus: {
     chart: "prometheus",
     version: "29.35.0",
@@ -99,6 +103,16 @@ export const meshCharts = {
   /** Jaeger v2 (OpenTelemetry-based) all-in-one. */
   jaeger: { chart: "jaeger", version: "4.14.1", repository: "https://jaegertracing.github.io/helm-charts" },
 } as const satisfies Record<string, PinnedChart>;
+
+/**
+ * Kubernetes Gateway API CRDs, standard channel: the version the pinned Istio builds against (Istio
+ * 1.31's go.mod requires sigs.k8s.io/gateway-api v1.6.0; v1.6.1 is its patch release). They are
+ * committed under components/mesh/gateway-api/v<version>/ (see gatewayApiCrds.ts for why).
+ * Upgrade path: with a new Istio minor, add the standard-channel files of the version its go.mod
+ * requires as a new folder, change the version here, run the tests (they compare the folder with
+ * ../shared/charts/gateway-api-crds), and `pulumi up` updates the CRDs in place.
+ */
+export const gatewayApi = { version: "1.6.1", channel: "standard" } as const;
 
 /**
  * Istio's Grafana dashboards, the files Istio's repository ships at each release tag

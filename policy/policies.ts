@@ -1,6 +1,7 @@
 /** Every policy of the pack, in one list (index.ts serves it; the tests import the rules one by one). */
 import type { Policies } from "@pulumi/policy";
 import { controlPlaneAntiAffinity, haControlPlane, prodBootFromVolume, workerFloatingIps } from "./compute";
+import { ambientNodeAgents, namespaceSingleDataplaneMode } from "./dataplane";
 import { helmReleasePinned, kialiNotAnonymous } from "./helm";
 import { meshWideStrictMtls, peerAuthenticationStrict } from "./mesh";
 import { noWorldOpenAdminPorts } from "./network";
@@ -12,6 +13,8 @@ export const policies: Policies = [
   helmReleasePinned,
   peerAuthenticationStrict,
   meshWideStrictMtls,
+  namespaceSingleDataplaneMode,
+  ambientNodeAgents,
   kialiNotAnonymous,
   applicationCredentialSecret,
   commandCredentialsNotInline,

@@ -154,6 +154,62 @@ const kialiExposure: Rule = (config) => {
   return [];
 };
 
+/**
+ * Data-plane and ingress combinations that cannot work (evidence in docs/mesh-modes.md): ambient
+ * without its node agent; REGISTRY_ONLY in ambient, which ztunnel does not enforce (istio/ztunnel
+ * has no outbound traffic policy; istio/istio#54281), so the stack would promise a control that is
+ * not there; waypoints without ambient, or for a namespace that is not in the mesh.
+ */
+const dataplaneModes: Rule = (config) => {
+  const problems: ConfigProblem[] = [];
+  const ambient = config.meshDataplaneMode === "ambient";
+  const waypoints = config.meshWaypoints ?? [];
+  if (ambient && config.istioCni === false) {
+    problems.push({
+      path: "istioCni",
+      given: false,
+      expected:
+        "meshDataplaneMode ambient needs the istio-cni node agent (it redirects ambient pods to ztunnel): remove the key or set it true",
+    });
+  }
+  if (ambient && config.meshOutboundTrafficPolicy === "REGISTRY_ONLY") {
+    problems.push({
+      path: "meshOutboundTrafficPolicy",
+      given: "REGISTRY_ONLY",
+      expected:
+        "ALLOW_ANY with meshDataplaneMode ambient: ztunnel does not enforce REGISTRY_ONLY (only sidecars and waypoints read it); control egress with egressGateway (an egress waypoint) and AuthorizationPolicy",
+    });
+  }
+  if (!ambient && waypoints.length > 0) {
+    problems.push({
+      path: "meshWaypoints",
+      given: waypoints.join(", "),
+      expected:
+        "waypoints exist only with meshDataplaneMode ambient (in sidecar mode every pod's sidecar is its L7 proxy): remove the key or switch the mode",
+    });
+  }
+  if (ambient && config.meshNamespaces !== undefined) {
+    const meshNamespaces = Object.keys(config.meshNamespaces);
+    waypoints.forEach((namespace, index) => {
+      if (meshNamespaces.includes(namespace)) return;
+      problems.push({
+        path: `meshWaypoints[${index}]`,
+        given: namespace,
+        expected: `must be one of meshNamespaces (${meshNamespaces.join(", ") || "none"}): a waypoint serves a namespace in the ambient mesh`,
+      });
+    });
+  }
+  const replicas = config.meshWaypointReplicas;
+  if (ambient && config.environment === "prod" && replicas !== undefined && replicas < 2) {
+    problems.push({
+      path: "meshWaypointReplicas",
+      given: replicas,
+      expected: "prod needs at least 2 waypoint replicas (one node drain must not cut a namespace's L7 path)",
+    });
+  }
+  return problems;
+};
+
 export const meshRules: readonly Rule[] = [
   revisionTags,
   namespaceTags,
@@ -161,4 +217,5 @@ export const meshRules: readonly Rule[] = [
   anonymousKiali,
   gatewayAvailability,
   kialiExposure,
+  dataplaneModes,
 ];

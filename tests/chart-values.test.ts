@@ -37,6 +37,17 @@ const SCENARIOS: readonly Scenario[] = [
     secretKeys: ["alertmanagerReceiver"],
   },
   {
+    name: "prod in ambient mode with Gateway API ingress, waypoints and an egress waypoint",
+    stack: "prod",
+    overrides: {
+      meshDataplaneMode: "ambient",
+      ingressApi: "gateway-api",
+      meshNamespaces: { shop: "prod-stable" },
+      meshWaypoints: ["shop"],
+      egressGateway: true,
+    },
+  },
+  {
     name: "dev on an existing cluster",
     stack: "dev",
     overrides: {

@@ -54,6 +54,9 @@ export interface ChartRules {
 const KIALI_CONFIG =
   "Kiali's configuration (kiali/kiali config/config.go yaml keys = the Kiali CR reference): the kiali-server chart writes its values into Kiali's config file (templates/configmap.yaml), its values.yaml lists only what the templates read";
 
+const ISTIO_PROFILE =
+  "templates/zzz_profile.yaml of Istio's charts reads .Values.profile (or global.profile) and merges files/profile-<name>.yaml under the user's values; istio.io 'Install with Helm' (ambient) sets profile=ambient on istiod and cni";
+
 /** `dashboards.<provider>.<name>.<field>`: the fields values.yaml documents in its commented example. */
 const GRAFANA_DASHBOARD_FIELDS = [
   "json",
@@ -81,7 +84,12 @@ export const CHART_RULES: Readonly<Record<string, ChartRules>> = {
         path: "meshConfig",
         why: "Istio's MeshConfig API (istio.io reference: istio.mesh.v1alpha1), passed to the mesh ConfigMap as given",
       },
+      {
+        path: "gatewayClasses.*",
+        why: "GatewayClass name → overlays (deployment, service, horizontalPodAutoscaler, podDisruptionBudget) of the objects Istio generates for its Gateways (values.yaml comment above gatewayClasses; templates/gateway-class-configmap.yaml)",
+      },
     ],
+    documented: [{ path: "profile", source: ISTIO_PROFILE }],
   },
   gateway: {
     freeForm: [
@@ -89,7 +97,7 @@ export const CHART_RULES: Readonly<Record<string, ChartRules>> = {
       { path: "service.annotations", why: "Kubernetes annotations, copied to the gateway Service" },
     ],
   },
-  cni: { folder: "istio-cni" },
+  cni: { folder: "istio-cni", documented: [{ path: "profile", source: ISTIO_PROFILE }] },
   ztunnel: {},
   "tigera-operator": {
     freeForm: [
@@ -344,7 +352,7 @@ export function versionGap(chart: string, pinned: string): VersionCheck | undefi
  * brought up to date, fails the test until this list says so: a gap is never passed silently.
  */
 export const KNOWN_DATA_GAPS: readonly { chart: string; pinned: string; data: string; why: string }[] = [
-  ...["base", "istiod", "gateway"].map((chart) => ({
+  ...["base", "istiod", "gateway", "cni", "ztunnel"].map((chart) => ({
     chart,
     pinned: "1.31.1",
     data: "1.0.0",

@@ -26,8 +26,16 @@ const KUBECONFIG = [
 ].join("\n");
 const REVISION_LABEL = { "istio.io/rev": "prod-stable" };
 
+/** A sidecar platform with the classic gateway, unless overridden (dotted paths into the outputs). */
 function platform(overrides: Record<string, unknown> = {}): PlatformState {
-  return sampleOutputs(loadContract(), { kubeconfig: KUBECONFIG, injectionLabel: REVISION_LABEL, ...overrides });
+  return sampleOutputs(loadContract(), {
+    kubeconfig: KUBECONFIG,
+    injectionLabel: REVISION_LABEL,
+    "mesh.dataplaneMode": "sidecar",
+    "mesh.revisionTag": "prod-stable",
+    "mesh.gateway": null,
+    ...overrides,
+  });
 }
 
 const NAMESPACE = "kubernetes:core/v1:Namespace";
@@ -185,7 +193,7 @@ describe("the post-deploy sidecar check", () => {
   it("runs after the namespace's workloads, with the kubeconfig only in its secret environment", () => {
     const check = run.one(COMMAND, "sidecar-check");
     expect(check.dependsOn).toEqual(["sleep", "httpbin-v1", "httpbin-v2"]);
-    expect(check.inputs.environment).toEqual({ NAMESPACE: "mesh-demo", KUBECONFIG_DATA: KUBECONFIG });
+    expect(check.inputs.environment).toEqual({ NAMESPACE: "mesh-demo", MODE: "sidecar", KUBECONFIG_DATA: KUBECONFIG });
     expect(check.secretPaths).toContain("environment");
     expect(String(check.inputs.create)).not.toContain("client-key-data");
     expect(check.additionalSecretOutputs).toEqual(expect.arrayContaining(["stdout", "stderr"]));
@@ -212,12 +220,12 @@ describe("the post-deploy sidecar check", () => {
         "#!/bin/sh",
         `echo "$*" >>"${log}"`,
         'cp "$2" "$(dirname "$0")/seen-kubeconfig"',
-        'case "$*" in *initContainers*) printf "%s" "$FAKE_INIT" ;; *) printf "%s" "$FAKE_CONTAINERS" ;; esac',
+        'case "$*" in *initContainers*) printf "%s" "$FAKE_INIT" ;; *redirection*) printf "%s" "$FAKE_REDIRECTION" ;; *) printf "%s" "$FAKE_CONTAINERS" ;; esac',
       ].join("\n"),
     );
     chmodSync(path.join(dir, "kubectl"), 0o755);
     afterAll(() => rmSync(dir, { recursive: true, force: true }));
-    const runScript = (containers: string, init = "") =>
+    const runScript = (containers: string, init = "", mode = "sidecar", redirection = "") =>
       spawnSync("/bin/sh", ["-c", sidecarCheckScript()], {
         encoding: "utf8",
         env: {
@@ -228,6 +236,8 @@ describe("the post-deploy sidecar check", () => {
           TMPDIR: dir,
           FAKE_CONTAINERS: containers,
           FAKE_INIT: init,
+          MODE: mode,
+          FAKE_REDIRECTION: redirection,
         },
       });
 
@@ -259,6 +269,19 @@ describe("the post-deploy sidecar check", () => {
       }
     });
 
+    it("in ambient mode passes on the node agent's redirection annotation, and fails without it or with a sidecar", () => {
+      const ok = runScript("sleep", "", "ambient", "enabled");
+      expect(ok.status).toBe(0);
+      expect(ok.stdout).toMatch(/redirected to ztunnel/);
+      expect(readFileSync(log, "utf8")).toContain("metadata.annotations.ambient\\.istio\\.io/redirection");
+      const pending = runScript("sleep", "", "ambient", "pending");
+      expect(pending.status).toBe(1);
+      expect(pending.stderr).toMatch(/not in the ambient mesh \(ambient.istio.io\/redirection: pending\)/);
+      const both = runScript("sleep istio-proxy", "", "ambient", "enabled");
+      expect(both.status).toBe(1);
+      expect(both.stderr).toMatch(/has a sidecar in an ambient mesh/);
+    });
+
     it("never prints the kubeconfig and leaves no copy of it behind", () => {
       const result = runScript("sleep");
       expect(`${result.stdout}${result.stderr}`).not.toContain("client-key-data");
@@ -278,13 +301,85 @@ describe("the post-deploy sidecar check", () => {
   });
 });
 
+describe("on an ambient platform with Gateway API ingress", () => {
+  const GATEWAY = {
+    name: "ingress",
+    namespace: "istio-ingress",
+    gatewayClassName: "istio",
+    listeners: ["http"],
+    parentRef: {
+      group: "gateway.networking.k8s.io",
+      kind: "Gateway",
+      name: "ingress",
+      namespace: "istio-ingress",
+      sectionName: "http",
+    },
+    routeNamespaceLabel: { "shared-gateway-access": "true" },
+  };
+  let ambient: ConsumerRun;
+  beforeAll(async () => {
+    ambient = await evaluateConsumer(
+      { platformStack: "my-org/istio-openstack/prod", hostname: "httpbin.shop.example.com" },
+      platform({
+        injectionLabel: { "istio.io/dataplane-mode": "ambient" },
+        "mesh.dataplaneMode": "ambient",
+        "mesh.gateway": GATEWAY,
+      }),
+    );
+  });
+
+  it("joins the ambient mesh, uses its own waypoint (the split is L7) and may attach routes", () => {
+    const labels = (ambient.one(NAMESPACE).inputs.metadata as { labels: Record<string, string> }).labels;
+    expect(labels).toEqual({
+      "istio.io/dataplane-mode": "ambient",
+      "istio.io/use-waypoint": "waypoint",
+      "shared-gateway-access": "true",
+    });
+    expect(ambient.one("kubernetes:gateway.networking.k8s.io/v1:Gateway", "waypoint").inputs).toMatchObject({
+      metadata: { name: "waypoint", namespace: "mesh-demo", labels: { "istio.io/rev": "prod-stable" } },
+      spec: { gatewayClassName: "istio-waypoint" },
+    });
+  });
+
+  it("publishes httpbin with an HTTPRoute on the platform's Gateway, by the parentRef the platform exports", () => {
+    const route = ambient.one("kubernetes:gateway.networking.k8s.io/v1:HTTPRoute", "httpbin-route");
+    expect(route.inputs.spec).toEqual({
+      parentRefs: [GATEWAY.parentRef],
+      hostnames: ["httpbin.shop.example.com"],
+      rules: [{ backendRefs: [{ name: "httpbin", port: 8000 }] }],
+    });
+    expect(route.dependsOn).toEqual(["mesh-demo"]);
+    expect(ambient.outputs.ingressHost).toBe("httpbin.shop.example.com");
+  });
+
+  it("checks the ambient redirection instead of a sidecar", () => {
+    expect(ambient.one(COMMAND, "sidecar-check").inputs.environment).toMatchObject({ MODE: "ambient" });
+  });
+
+  it("a platform on contract v1 from before the data plane outputs reads as sidecar with the classic gateway", async () => {
+    const older = await evaluateConsumer(
+      { platformStack: "my-org/istio-openstack/dev" },
+      platform({ "mesh.dataplaneMode": undefined, "mesh.revisionTag": undefined, "mesh.gateway": undefined }),
+    );
+    expect(older.ofType("kubernetes:gateway.networking.k8s.io/v1:HTTPRoute")).toEqual([]);
+    expect(older.ofType("kubernetes:gateway.networking.k8s.io/v1:Gateway")).toEqual([]);
+    expect(older.one(COMMAND, "sidecar-check").inputs.environment).toMatchObject({ MODE: "sidecar" });
+  });
+});
+
 describe("the consumer's stack outputs", () => {
   // Type-only import: the root typecheck covers the example's entry point (tsconfig excludes examples/).
-  const exported: (keyof typeof consumerProgram)[] = ["clusterName", "namespaceName", "split", "sidecarCheckResult"];
+  const exported: (keyof typeof consumerProgram)[] = [
+    "clusterName",
+    "namespaceName",
+    "split",
+    "sidecarCheckResult",
+    "ingressHost",
+  ];
 
-  it("exports the cluster, the namespace, the split and the check's result", () => {
+  it("exports the cluster, the namespace, the split, the check's result and where httpbin is published", () => {
     expect(Object.keys(run.outputs).sort()).toEqual([...exported].sort());
-    expect(run.outputs).toMatchObject({ namespaceName: "mesh-demo", split: { v1: 90, v2: 10 } });
+    expect(run.outputs).toMatchObject({ namespaceName: "mesh-demo", split: { v1: 90, v2: 10 }, ingressHost: null });
   });
 });
 

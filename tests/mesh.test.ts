@@ -70,8 +70,19 @@ describe.each(["dev", "staging", "prod"])("the %s stack's mesh", (stack) => {
 
   it("pins every release to an exact version and parents everything under the platform", () => {
     const releases = run.ofType(RELEASE);
+    // The istio-cni node agent is on by default outside dev (docs/mesh-modes.md).
+    const cni = stack === "dev" ? [] : ["istio-cni"];
     expect(releases.map((r) => r.inputs.name).sort()).toEqual(
-      ["grafana", "istio-base", "istio-ingressgateway", "istiod-1-31-1", "jaeger", "kiali", "prometheus"].sort(),
+      [
+        "grafana",
+        "istio-base",
+        "istio-ingressgateway",
+        "istiod-1-31-1",
+        "jaeger",
+        "kiali",
+        "prometheus",
+        ...cni,
+      ].sort(),
     );
     for (const r of releases) {
       expect(r.inputs.version).toMatch(/^\d+\.\d+\.\d+$/);

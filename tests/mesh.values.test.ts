@@ -78,8 +78,11 @@ describe("Helm values", () => {
 
   it("istiod: revision, mesh config from the stack, tracing as an extension provider", () => {
     const [revision] = planRevisions([OLD], { default: OLD }).revisions;
-    const values = istiodValues(revision, settings);
+    const values = istiodValues(revision, settings, { mode: "sidecar", cni: false });
     expect(values).toMatchObject({ revision: "1-31-1", autoscaleMin: 2 });
+    // Sidecar mode without the node agent: istiod exactly as before the data plane keys existed.
+    expect(values).not.toHaveProperty("profile");
+    expect(values).not.toHaveProperty("cni");
     expect(values.meshConfig).toMatchObject({
       outboundTrafficPolicy: { mode: "REGISTRY_ONLY" },
       defaultConfig: { holdApplicationUntilProxyStarts: true },
@@ -207,8 +210,63 @@ describe("mesh configuration rules", () => {
       { meshTraceSamplingPercent: "150" },
       /meshTraceSamplingPercent: must be between 0 and 100/,
     ],
+    [
+      "ambient without the istio-cni node agent",
+      "dev",
+      { meshDataplaneMode: "ambient", istioCni: false },
+      /istioCni: meshDataplaneMode ambient needs the istio-cni node agent/,
+    ],
+    [
+      "REGISTRY_ONLY in ambient, which ztunnel does not enforce",
+      "staging",
+      { meshDataplaneMode: "ambient", meshOutboundTrafficPolicy: "REGISTRY_ONLY" },
+      /meshOutboundTrafficPolicy: ALLOW_ANY with meshDataplaneMode ambient: ztunnel does not enforce REGISTRY_ONLY/,
+    ],
+    [
+      "waypoints in sidecar mode",
+      "dev",
+      { meshNamespaces: { shop: "prod-stable" }, meshWaypoints: ["shop"] },
+      /meshWaypoints: waypoints exist only with meshDataplaneMode ambient/,
+    ],
+    [
+      "a waypoint for a namespace outside the mesh",
+      "dev",
+      { meshDataplaneMode: "ambient", meshNamespaces: { shop: "prod-stable" }, meshWaypoints: ["shop", "blog"] },
+      /meshWaypoints\[1\]: must be one of meshNamespaces \(shop\)/,
+    ],
+    [
+      "a single waypoint replica in prod",
+      "prod",
+      { meshDataplaneMode: "ambient", meshWaypointReplicas: 1 },
+      /meshWaypointReplicas: prod needs at least 2 waypoint replicas/,
+    ],
+    [
+      "an unknown data plane mode",
+      "dev",
+      { meshDataplaneMode: "sidecarless" },
+      /meshDataplaneMode: .*sidecar.*ambient/,
+    ],
+    ["an unknown ingress API", "dev", { ingressApi: "ingress-nginx" }, /ingressApi: .*istio-gateway.*gateway-api/],
   ])("refuses %s", (_what, stack, overrides, message) => {
     expect(refusal(stack, overrides)).toMatch(message);
+  });
+
+  it("the data plane keys: ambient gets istio-cni without asking; sidecar stacks get it outside dev unless set", () => {
+    const { istioCniEnabled } = require("../stacks/keys/mesh") as typeof import("../stacks/keys/mesh");
+    const parsed = (stack: string, overrides: Record<string, unknown> = {}) =>
+      istioCniEnabled(parseStackConfig(rawConfig(stack, overrides), stack));
+    expect(["dev", "staging", "prod"].map((stack) => parsed(stack))).toEqual([false, true, true]);
+    expect(parsed("dev", { meshDataplaneMode: "ambient" })).toBe(true);
+    expect(parsed("prod", { istioCni: false })).toBe(false);
+    expect(parsed("dev", { istioCni: true })).toBe(true);
+    // One message names every wrong key of a stack that gets several wrong at once.
+    const message = refusal("prod", {
+      meshDataplaneMode: "ambient",
+      istioCni: false,
+      meshOutboundTrafficPolicy: "REGISTRY_ONLY",
+      meshWaypointReplicas: 1,
+    });
+    for (const key of ["istioCni", "meshOutboundTrafficPolicy", "meshWaypointReplicas"]) expect(message).toContain(key);
   });
 
   it("anonymous Kiali: dev when asked, elsewhere only with the explicit allowance; STRICT by default everywhere", () => {

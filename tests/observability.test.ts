@@ -103,12 +103,16 @@ describe("Prometheus: one scrape per Istio target", () => {
 
   it("metrics merging is on: the merged :15020 endpoint is the one Istio documents for annotation scraping", () => {
     const [revision] = planRevisions(["1.31.1"], { default: "1.31.1" }).revisions;
-    const istiod = istiodValues(revision, {
-      outboundTrafficPolicy: "ALLOW_ANY",
-      holdApplicationUntilProxyStarts: true,
-      istiodMinReplicas: 1,
-      tracing: { name: "jaeger", service: "jaeger", port: 4317 },
-    });
+    const istiod = istiodValues(
+      revision,
+      {
+        outboundTrafficPolicy: "ALLOW_ANY",
+        holdApplicationUntilProxyStarts: true,
+        istiodMinReplicas: 1,
+        tracing: { name: "jaeger", service: "jaeger", port: 4317 },
+      },
+      { mode: "sidecar", cni: false },
+    );
     expect(istiod.meshConfig.enablePrometheusMerge).toBe(true);
   });
 

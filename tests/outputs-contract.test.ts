@@ -98,6 +98,29 @@ describe.each([
   });
 });
 
+describe("a prod stack in ambient mode with Gateway API ingress", () => {
+  let run: Evaluation;
+  beforeAll(async () => {
+    run = await evaluateStack("prod", {
+      meshDataplaneMode: "ambient",
+      ingressApi: "gateway-api",
+      meshNamespaces: { shop: "prod-stable" },
+      meshWaypoints: ["shop"],
+    });
+  }, 90_000);
+
+  it("honours the contract, with the Gateway a consumer attaches routes to", () => {
+    expect(contractErrors(run, contract)).toEqual([]);
+    expect(run.outputs.mesh).toMatchObject({ dataplaneMode: "ambient", gateway: { name: "ingress" } });
+  });
+
+  it("passes the policy pack's mandatory policies, STRICT mTLS and the ambient node agents included", async () => {
+    expect(await packViolations(run.resources, "prod")).toEqual([]);
+    const charts = run.ofType("kubernetes:helm.sh/v3:Release").map((r) => r.inputs.chart);
+    expect(charts).toEqual(expect.arrayContaining(["istiod", "cni", "ztunnel"]));
+  });
+});
+
 describe("a staging stack on an existing network that accepts anonymous Kiali (allowAnonymousKiali)", () => {
   const subnetId = "5c0b1f9e-7a2d-4e8b-9c3f-1d2e3f4a5b6c";
   let run: Evaluation;

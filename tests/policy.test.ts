@@ -7,6 +7,7 @@
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { controlPlaneAntiAffinity, haControlPlane, prodBootFromVolume, workerFloatingIps } from "../policy/compute";
+import { ambientNodeAgents, namespaceSingleDataplaneMode } from "../policy/dataplane";
 import { environmentOf, stackOfUrn } from "../policy/environment";
 import { helmReleasePinned, kialiNotAnonymous } from "../policy/helm";
 import { meshWideStrictMtls, peerAuthenticationStrict } from "../policy/mesh";
@@ -210,6 +211,47 @@ describe("peer-authentication-strict and mesh-wide-strict-mtls (mandatory outsid
   it("does not ask for it in dev, nor in a stack without istiod", async () => {
     expect(await checkStack(meshWideStrictMtls, [istiod], { stack: "dev" })).toEqual([]);
     expect(await checkStack(meshWideStrictMtls, [meshWide("PERMISSIVE")], { stack: "prod" })).toEqual([]);
+  });
+});
+
+describe("the data plane modes (mandatory)", () => {
+  const NS = "kubernetes:core/v1:Namespace";
+  const namespace = (labels: Record<string, string>) => ({ metadata: { name: "shop", labels } });
+
+  it("a namespace is ambient or injected, never both (a sidecar would win silently)", async () => {
+    const both = namespace({ "istio.io/dataplane-mode": "ambient", "istio.io/rev": "prod-stable" });
+    expect(await check(namespaceSingleDataplaneMode, NS, both, { stack: "dev" })).toEqual([
+      expect.stringMatching(/^shop is labelled for ambient and for sidecar injection \(istio.io\/rev\)/),
+    ]);
+    const legacy = namespace({ "istio.io/dataplane-mode": "ambient", "istio-injection": "enabled" });
+    expect(await check(namespaceSingleDataplaneMode, NS, legacy, { stack: "prod" })).toHaveLength(1);
+    const fine: Record<string, string>[] = [
+      { "istio.io/dataplane-mode": "ambient", "istio.io/use-waypoint": "waypoint" },
+      { "istio.io/rev": "prod-stable" },
+      { "istio.io/dataplane-mode": "ambient", "istio-injection": "disabled" },
+      { "istio.io/dataplane-mode": "none", "istio.io/rev": "prod-stable" },
+    ];
+    for (const labels of fine) {
+      expect(await check(namespaceSingleDataplaneMode, NS, namespace(labels), { stack: "prod" })).toEqual([]);
+    }
+  });
+
+  const release = (chart: string, values: Record<string, unknown> = {}): FakeResource => ({
+    type: "kubernetes:helm.sh/v3:Release",
+    name: chart,
+    props: { chart, version: "1.31.1", values },
+  });
+
+  it("an ambient control plane comes with its node agents, istio-cni and ztunnel", async () => {
+    const ambientIstiod = release("istiod", { profile: "ambient" });
+    expect(await checkStack(ambientNodeAgents, [ambientIstiod, release("cni"), release("ztunnel")])).toEqual([]);
+    expect(await checkStack(ambientNodeAgents, [ambientIstiod, release("cni")])).toEqual([
+      "istiod runs the ambient profile but the stack installs no ztunnel chart",
+    ]);
+    expect(await checkStack(ambientNodeAgents, [ambientIstiod])).toEqual([
+      "istiod runs the ambient profile but the stack installs no cni and no ztunnel chart",
+    ]);
+    expect(await checkStack(ambientNodeAgents, [release("istiod")])).toEqual([]);
   });
 });
 

@@ -69,6 +69,16 @@ export function injectionLabel(tag: string): Record<string, string> {
   return { "istio.io/rev": tag };
 }
 
+/**
+ * The label a namespace carries to join the mesh: its tag (sidecar), or the ambient data plane. Never
+ * both: Istio's injector does not look at the ambient label, so `istio.io/rev` on an ambient namespace
+ * gives its pods sidecars, and "the sidecar mode currently takes precedence" (istio.io,
+ * ambient/usage/add-workloads).
+ */
+export function meshMembershipLabel(mode: "sidecar" | "ambient", tag: string): Record<string, string> {
+  return mode === "ambient" ? { "istio.io/dataplane-mode": "ambient" } : injectionLabel(tag);
+}
+
 type Webhook = k8s.types.input.admissionregistration.v1.MutatingWebhook;
 type Selector = k8s.types.input.meta.v1.LabelSelectorRequirement;
 

@@ -1,5 +1,5 @@
 /**
- * Helm values of Istio's charts (base, istiod, gateway) as pure functions of typed settings. Only the
+ * Helm values of Istio's charts (base, istiod, gateway, cni, ztunnel) as pure functions of typed settings. Only the
  * parts we set are typed; names follow the charts' values.yaml at 1.31.
  */
 import { ISTIO_NAMESPACE } from "../../lib/istio";
@@ -18,6 +18,22 @@ export interface MeshSettings {
   readonly istiodMinReplicas: number;
   /** meshConfig.extensionProviders entry for traces (the tracing backend of the observability layer). */
   readonly tracing: TracingProvider;
+}
+
+/**
+ * How workloads join the mesh. Ambient follows istio.io "Install with Helm" (ambient): istiod and
+ * istio-cni with `profile: ambient` (read by each chart's templates/zzz_profile.yaml, which merges
+ * files/profile-ambient.yaml under our values: PILOT_ENABLE_AMBIENT, HBONE proxy metadata, CNI ambient
+ * redirection), then ztunnel. With istio-cni, every revision's injector leaves out the privileged
+ * istio-init container (`cni.enabled`, the path of values.yaml; `pilot.cni.enabled` in the docs is the
+ * same value under its legacy prefix).
+ */
+export interface DataPlaneSettings {
+  readonly mode: "sidecar" | "ambient";
+  /** The istio-cni node agent is installed (always in ambient). */
+  readonly cni: boolean;
+  /** Ambient: defaults for every waypoint (istiod's gatewayClasses value), see gatewayApi.ts. */
+  readonly waypointClassDefaults?: Readonly<Record<string, object>>;
 }
 
 export interface TracingProvider {
@@ -58,6 +74,9 @@ export interface MeshConfigValues {
 }
 
 export interface IstiodValues {
+  readonly profile?: "ambient";
+  readonly cni?: { readonly enabled: true };
+  readonly gatewayClasses?: Readonly<Record<string, object>>;
   readonly revision: string;
   readonly autoscaleMin: number;
   readonly autoscaleMax: number;
@@ -104,8 +123,12 @@ function meshConfig(settings: MeshSettings): MeshConfigValues {
   };
 }
 
-export function istiodValues(revision: Revision, settings: MeshSettings): IstiodValues {
+export function istiodValues(revision: Revision, settings: MeshSettings, dataPlane: DataPlaneSettings): IstiodValues {
+  const ambient = dataPlane.mode === "ambient";
   return {
+    ...(ambient ? { profile: "ambient" } : {}),
+    ...(dataPlane.cni ? { cni: { enabled: true } } : {}),
+    ...(ambient && dataPlane.waypointClassDefaults ? { gatewayClasses: dataPlane.waypointClassDefaults } : {}),
     revision: revision.name,
     autoscaleMin: settings.istiodMinReplicas,
     autoscaleMax: Math.max(5, settings.istiodMinReplicas),
@@ -114,14 +137,27 @@ export function istiodValues(revision: Revision, settings: MeshSettings): Istiod
   };
 }
 
+/** The istio-cni chart: chart defaults (paths /opt/cni/bin and /etc/cni/net.d are kubeadm's and Calico's). */
+export function istioCniValues(dataPlane: DataPlaneSettings): { readonly profile?: "ambient" } {
+  return dataPlane.mode === "ambient" ? { profile: "ambient" } : {};
+}
+
+/**
+ * ztunnel is one DaemonSet per cluster, not per revision (its name is fixed): `revision` only picks
+ * the istiod it takes its configuration and certificates from (istiod-<revision>:15012).
+ */
+export function ztunnelValues(revision: Revision): { readonly revision: string } {
+  return { revision: revision.name };
+}
+
 /** Octavia, through the OpenStack cloud-controller-manager, serves the LoadBalancer Service. */
-const OCCM = {
+export const OCCM = {
   proxyProtocol: "loadbalancer.openstack.org/proxy-protocol",
   keepFloatingIp: "loadbalancer.openstack.org/keep-floatingip",
 } as const;
 
 /** Envoy must expect the PROXY header Octavia prepends, or every connection fails. */
-const PROXY_PROTOCOL_POD_CONFIG = JSON.stringify({ gatewayTopology: { proxyProtocol: {} } });
+export const PROXY_PROTOCOL_POD_CONFIG = JSON.stringify({ gatewayTopology: { proxyProtocol: {} } });
 
 /** The gateway chart's own defaults that we keep (Prometheus scraping of the merged stats). */
 const GATEWAY_POD_ANNOTATIONS = {

@@ -148,7 +148,8 @@ export class Observability extends pulumi.ComponentResource {
     const route = args.kialiRoute;
     for (const object of route?.objects ?? []) {
       new k8s.apiextensions.CustomResource(
-        named("kiali", object.kind.toLowerCase()),
+        // Named after the object (`kiali` for the classic Gateway and VirtualService, as before).
+        named(object.metadata.name, object.kind.toLowerCase()),
         { apiVersion: object.apiVersion, kind: object.kind, metadata: object.metadata, spec: object.spec },
         { ...child, dependsOn: [kiali, grafana, ...(route ? [route.gateway] : [])] },
       );

@@ -41,8 +41,9 @@ export interface PlatformOutputs {
   /** Node names and fixed addresses; null without OpenStack nodes. */
   readonly nodes: PlatformNodes | null;
   /**
-   * The label a namespace carries to get sidecars from the mesh's stable revision tag, as a label map,
-   * e.g. `{ "istio.io/rev": "prod-stable" }`. Null without a cluster (clusterMode openstack-only).
+   * The label a namespace carries to join the mesh, as a label map: the stable revision tag in sidecar
+   * mode (`{ "istio.io/rev": "prod-stable" }`), the ambient data plane in ambient mode
+   * (`{ "istio.io/dataplane-mode": "ambient" }`). Null without a cluster (clusterMode openstack-only).
    */
   readonly injectionLabel: Readonly<Record<string, string>> | null;
   /** The Istio mesh; null without a cluster. */
@@ -65,6 +66,32 @@ export interface PlatformMesh {
   readonly tags: Readonly<Record<string, string>>;
   /** The revision of the `default` tag (cluster-wide validation). */
   readonly defaultRevision: string;
+  /** How workloads join the mesh: sidecars, or ambient (ztunnel, and waypoints for L7). */
+  readonly dataplaneMode: "sidecar" | "ambient";
+  /** How ingress is configured: Istio's gateway chart, or a Kubernetes Gateway API Gateway. */
+  readonly ingressApi: "istio-gateway" | "gateway-api";
+  /** The tag a team's own waypoints and Gateways carry as `istio.io/rev`, to follow the stack's canaries. */
+  readonly revisionTag: string;
+  /** The Gateway API ingress Gateway to attach HTTPRoutes to; null with `ingressApi: istio-gateway`. */
+  readonly gateway: PlatformGateway | null;
+}
+
+export interface PlatformGateway {
+  readonly name: string;
+  readonly namespace: string;
+  readonly gatewayClassName: string;
+  /** Its listeners' names (`http`, and one pair per host the platform publishes). */
+  readonly listeners: readonly string[];
+  /** Ready to spread into an HTTPRoute's `parentRefs` (the plain-HTTP listener). */
+  readonly parentRef: {
+    readonly group: string;
+    readonly kind: string;
+    readonly name: string;
+    readonly namespace: string;
+    readonly sectionName: string;
+  };
+  /** The label a route's (or ListenerSet's) namespace needs for the Gateway to accept it. */
+  readonly routeNamespaceLabel: Readonly<Record<string, string>>;
 }
 
 export interface PlatformAccess {

@@ -4,8 +4,11 @@
  * cluster's Kubernetes provider, after its add-ons).
  */
 import * as pulumi from "@pulumi/pulumi";
+import { ISTIO_NAMESPACE } from "../../lib/istio";
 import { istioDashboards } from "../../lib/versions";
+import { istioCniEnabled } from "../../stacks/keys/mesh";
 import type { StackConfig } from "../../stacks/load";
+import { hostExposure, INGRESS_GATEWAY_NAME, waypointClassDefaults } from "../mesh/gatewayApi";
 import { type GatewayPlacement, IstioMesh, type MeshPodSecurity } from "../mesh/istioMesh";
 import { kialiExposure } from "../mesh/policy";
 import { planRevisions, type RevisionPlan } from "../mesh/revisions";
@@ -17,6 +20,7 @@ export interface MeshLayers {
   readonly plan: RevisionPlan;
   /** The tag application namespaces use (meshInjectionTag). */
   readonly injectionTag: string;
+  readonly dataplaneMode: "sidecar" | "ambient";
   readonly mesh: IstioMesh;
   readonly observability: Observability;
   /** Kiali and Grafana through the ingress gateway over TLS, when kialiHost is set. */
@@ -64,10 +68,16 @@ function egressPlacement(config: StackConfig): GatewayPlacement {
  * Pod Security per namespace (Pod Security Standards): istiod, the observability add-ons and the
  * gateways need nothing beyond baseline. Application pods with sidecars injected by istio-init need
  * NET_ADMIN and NET_RAW (Istio: "Pod Security Admission": only the Istio CNI node agent removes that
- * init container), which baseline forbids: their namespaces stay privileged until the CNI agent runs.
+ * init container), which baseline forbids: their namespaces stay privileged without the CNI agent.
+ * With it (ambient, or `istioCni`) the roles swap: application pods get the unprivileged
+ * istio-validation container (or, in ambient, no container at all) and run under baseline, while
+ * istio-system hosts the node agents, istio-cni and ztunnel, which are privileged by design (they
+ * set up pods' networking from the host) and so need a privileged namespace.
  */
-export function meshPodSecurity(): MeshPodSecurity {
-  return { system: "baseline", gateways: "baseline", applications: "privileged" };
+export function meshPodSecurity(cni: boolean): MeshPodSecurity {
+  return cni
+    ? { system: "privileged", gateways: "baseline", applications: "baseline" }
+    : { system: "baseline", gateways: "baseline", applications: "privileged" };
 }
 
 export function buildMeshLayers(
@@ -76,6 +86,19 @@ export function buildMeshLayers(
   cluster: Pick<ClusterAccess, "provider" | "addonsReady">,
 ): MeshLayers {
   const plan = planRevisions(config.istioRevisions, config.istioRevisionTags);
+  // Kiali on its host: with Gateway API, listeners on the ingress Gateway and HTTPRoutes beside Kiali.
+  const kialiHostExposure =
+    config.ingressApi === "gateway-api" && config.kialiHost && config.kialiTlsSecret
+      ? hostExposure({
+          name: "kiali",
+          host: config.kialiHost,
+          tlsSecret: config.kialiTlsSecret,
+          gateway: { name: INGRESS_GATEWAY_NAME, namespace: config.ingressGatewayNamespace },
+          namespace: ISTIO_NAMESPACE,
+          // The same paths the classic VirtualService routes (Grafana under its sub-path, Kiali at /).
+          paths: publicRoutes().map((r) => ({ pathPrefix: r.pathPrefix, name: r.service.split(".")[0], port: r.port })),
+        })
+      : undefined;
   const opts: pulumi.ComponentResourceOptions = { parent, providers: { kubernetes: cluster.provider } };
   const mesh = new IstioMesh(
     `${config.clusterName}-mesh`,
@@ -89,6 +112,14 @@ export function buildMeshLayers(
         istiodMinReplicas: config.istiodMinReplicas,
         tracing: { name: TRACING_PROVIDER, ...endpoints.jaegerOtlp },
       },
+      dataPlane: {
+        mode: config.meshDataplaneMode,
+        cni: istioCniEnabled(config),
+        ...(config.meshDataplaneMode === "ambient"
+          ? { waypointClassDefaults: waypointClassDefaults(config.meshWaypointReplicas) }
+          : {}),
+      },
+      ingressApi: config.ingressApi,
       policy: {
         mtlsMode: config.meshMtlsMode,
         permissiveNamespaces: config.meshPermissiveNamespaces,
@@ -98,8 +129,10 @@ export function buildMeshLayers(
       },
       ingress: ingressPlacement(config),
       ...(config.egressGateway ? { egress: egressPlacement(config) } : {}),
+      ...(kialiHostExposure ? { ingressListeners: kialiHostExposure.listeners } : {}),
       namespaces: config.meshNamespaces,
-      podSecurity: meshPodSecurity(),
+      podSecurity: meshPodSecurity(istioCniEnabled(config)),
+      waypoints: config.meshWaypoints,
       after: cluster.addonsReady,
     },
     opts,
@@ -109,14 +142,16 @@ export function buildMeshLayers(
   const kialiRoute =
     config.kialiHost && config.kialiTlsSecret
       ? {
-          objects: kialiExposure({
-            host: config.kialiHost,
-            tlsSecret: config.kialiTlsSecret,
-            gatewayNamespace: mesh.ingressNamespace,
-            gatewaySelector: mesh.ingressSelector,
-            routes: publicRoutes(),
-          }),
-          gateway: mesh.ingressRelease,
+          objects:
+            kialiHostExposure?.routes ??
+            kialiExposure({
+              host: config.kialiHost,
+              tlsSecret: config.kialiTlsSecret,
+              gatewayNamespace: mesh.ingressNamespace,
+              gatewaySelector: mesh.ingressSelector,
+              routes: publicRoutes(),
+            }),
+          gateway: mesh.ingressReady,
         }
       : undefined;
   const observability = new Observability(
@@ -154,6 +189,7 @@ export function buildMeshLayers(
   return {
     plan,
     injectionTag: config.meshInjectionTag,
+    dataplaneMode: config.meshDataplaneMode,
     mesh,
     observability,
     ...(kialiRoute && config.kialiHost ? { publicUrls: publishedUrls(config.kialiHost) } : {}),

@@ -5,7 +5,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../../stacks/load";
 import type { NodePool } from "../compute/nodePool";
-import { injectionLabel } from "../mesh/revisions";
+import { GATEWAY_API_GROUP } from "../mesh/gatewayApi";
+import type { IngressGatewayRef } from "../mesh/istioMesh";
+import { meshMembershipLabel } from "../mesh/revisions";
 import type { ClusterNetwork } from "../network/clusterNetwork";
 import { portForwards } from "../observability/values";
 import type { Platform } from ".";
@@ -41,9 +43,14 @@ export function stackOutputs(platform: Platform, config: StackConfig) {
 export function meshOutputs(layers: MeshLayers) {
   const { plan, mesh } = layers;
   return {
-    /** Label a namespace with this to join the mesh through the stack's injection tag. */
-    injectionLabel: injectionLabel(layers.injectionTag),
+    /** Label a namespace with this to join the mesh: the injection tag (sidecar) or the ambient label. */
+    injectionLabel: meshMembershipLabel(layers.dataplaneMode, layers.injectionTag),
     mesh: pulumi.output({
+      dataplaneMode: layers.dataplaneMode,
+      ingressApi: mesh.ingressApi,
+      /** What a team's own waypoints and Gateways carry as istio.io/rev to follow the stack's upgrades. */
+      revisionTag: layers.injectionTag,
+      gateway: gatewayOutput(mesh.ingressGateway),
       ingressGateway: {
         namespace: mesh.ingressNamespace,
         service: mesh.ingressService,
@@ -62,11 +69,31 @@ export function meshOutputs(layers: MeshLayers) {
   };
 }
 
+/** What a consumer needs to attach an HTTPRoute to the ingress Gateway (null with the classic gateway). */
+function gatewayOutput(gateway: IngressGatewayRef | undefined) {
+  if (!gateway) return null;
+  return {
+    name: gateway.name,
+    namespace: gateway.namespace,
+    gatewayClassName: gateway.gatewayClassName,
+    listeners: [...gateway.listeners],
+    /** Spread into an HTTPRoute's parentRefs (sectionName picks the plain-HTTP listener). */
+    parentRef: {
+      group: GATEWAY_API_GROUP,
+      kind: "Gateway" as const,
+      name: gateway.name,
+      namespace: gateway.namespace,
+      sectionName: "http",
+    },
+    routeNamespaceLabel: { ...gateway.routeNamespaceLabel },
+  };
+}
+
 /** The mesh layer's outputs; null without a cluster (openstack-only). */
 function meshStackOutputs(platform: Platform) {
   const outputs = platform.mesh ? meshOutputs(platform.mesh) : undefined;
   return {
-    /** Label map that opts a namespace into sidecar injection through the stack's injection tag. */
+    /** Label map that puts a namespace in the mesh (sidecar injection through a tag, or ambient). */
     injectionLabel: outputs?.injectionLabel ?? null,
     /** Ingress gateway address and namespace, revisions and their tags. */
     mesh: outputs?.mesh ?? null,

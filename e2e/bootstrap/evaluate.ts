@@ -5,11 +5,16 @@
  * Prints one JSON document (an EvaluatedStack) on stdout. It holds private keys: the parent keeps it
  * in memory and in its scratch dir only.
  *
- *   tsx e2e/bootstrap/evaluate.ts <stack>
+ *   tsx e2e/bootstrap/evaluate.ts <stack> [--mesh-variant]   (the latter prints only the mesh variant's objects)
  */
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { parse, stringify } from "yaml";
 import { freshKeySalt } from "../../tools/mocks";
 import { evaluateStack } from "../../tools/plan";
-import { type KubernetesObject, namespacesFirst, programObjects } from "./objects";
+import { type KubernetesObject, MESH_VARIANT, mergeObjects, namespacesFirst, programObjects } from "./objects";
 
 export interface EvaluatedNode {
   /** Logical name of the openstack.compute.Instance. */
@@ -42,6 +47,36 @@ export interface EvaluatedStack {
   readonly evaluationMs: number;
 }
 
+/**
+ * The stack's program objects in the mesh variant (objects.ts MESH_VARIANT): its stack file plus those
+ * keys, evaluated in a process of its own (the program's modules are cached per process).
+ */
+function meshVariantObjects(stack: string): KubernetesObject[] {
+  const output = execFileSync(process.execPath, [...process.execArgv, __filename, stack, "--mesh-variant"], {
+    encoding: "utf8",
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  return JSON.parse(output) as KubernetesObject[];
+}
+
+async function printMeshVariantObjects(stack: string): Promise<void> {
+  const root = path.resolve(__dirname, "..", "..");
+  const document = parse(readFileSync(path.join(root, `Pulumi.${stack}.yaml`), "utf8")) as {
+    config?: Record<string, unknown>;
+  };
+  const config = { ...document.config };
+  for (const [key, value] of Object.entries(MESH_VARIANT)) config[`istio-openstack:${key}`] = value;
+  const dir = mkdtempSync(path.join(tmpdir(), "mesh-variant-"));
+  try {
+    const file = path.join(dir, `Pulumi.${stack}.yaml`);
+    writeFileSync(file, stringify({ config }));
+    const { run } = await evaluateStack(stack, file, { keySalt: freshKeySalt() });
+    process.stdout.write(JSON.stringify(programObjects(run.resources)));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 async function main(stack: string): Promise<void> {
   const started = process.hrtime.bigint();
   const { config, run } = await evaluateStack(stack, undefined, { keySalt: freshKeySalt() });
@@ -56,6 +91,7 @@ async function main(stack: string): Promise<void> {
   };
   const computed = (key: string) => run.computedOutputs[key] ?? {};
 
+  const objects = mergeObjects(programObjects(run.resources), meshVariantObjects(stack));
   const floatingIp = only("openstack:networking/floatingIp:FloatingIp", (n) => n.endsWith("-api"));
   const loadBalancers = ofType("openstack:loadbalancer/loadBalancer:LoadBalancer");
   const gate = only("command:local:Command", (n) => n.endsWith("-readyz"));
@@ -80,8 +116,8 @@ async function main(stack: string): Promise<void> {
       name: i.name,
       userData: String(i.inputs.userData),
     })),
-    objects: programObjects(run.resources),
-    namespaces: namespacesFirst(run.resources, programObjects(run.resources)),
+    objects,
+    namespaces: namespacesFirst(run.resources, objects),
     evaluationMs,
   };
   process.stdout.write(JSON.stringify(result));
@@ -90,10 +126,10 @@ async function main(stack: string): Promise<void> {
 if (require.main === module) {
   const stack = process.argv[2];
   if (!stack) {
-    process.stderr.write("usage: tsx e2e/bootstrap/evaluate.ts <stack>\n");
+    process.stderr.write("usage: tsx e2e/bootstrap/evaluate.ts <stack> [--mesh-variant]\n");
     process.exit(2);
   }
-  main(stack).catch((error: unknown) => {
+  (process.argv[3] === "--mesh-variant" ? printMeshVariantObjects(stack) : main(stack)).catch((error: unknown) => {
     process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     process.exit(1);
   });

@@ -35,6 +35,43 @@ export function programObjects(resources: readonly RunResource[]): KubernetesObj
 }
 
 /**
+ * The mesh layer's other shapes (docs/mesh-modes.md): ambient data plane, Gateway API ingress with
+ * Kiali on its host, a waypoint and an egress waypoint. Each stack is also evaluated with these keys
+ * and their objects join the dry run, so the Gateways, HTTPRoutes and parameters ConfigMap meet the
+ * real Gateway API CRDs too.
+ */
+export const MESH_VARIANT: Readonly<Record<string, unknown>> = {
+  meshDataplaneMode: "ambient",
+  ingressApi: "gateway-api",
+  meshNamespaces: "shop: prod-stable\n",
+  meshWaypoints: ["shop"],
+  egressGateway: true,
+  kialiHost: "kiali.example.com",
+  kialiTlsSecret: "kiali-tls",
+};
+
+const identity = (o: KubernetesObject) => `${o.apiVersion}/${o.kind}/${o.metadata.namespace ?? ""}/${o.metadata.name}`;
+
+/** The objects of both evaluations, each object once (the first evaluation's wins). */
+export function mergeObjects(
+  first: readonly KubernetesObject[],
+  second: readonly KubernetesObject[],
+): KubernetesObject[] {
+  const seen = new Set(first.map(identity));
+  return [...first, ...second.filter((o) => !seen.has(identity(o)))];
+}
+
+/**
+ * Objects the provider applies with force (the `pulumi.com/patchForce` annotation: the Gateway API
+ * CRDs, which adopt what an administrator applied before) go to the dry run with --force-conflicts,
+ * as the provider would send them.
+ */
+export function forcedApply(object: KubernetesObject): boolean {
+  const annotations = (object.metadata.annotations ?? {}) as Record<string, string>;
+  return annotations["pulumi.com/patchForce"] === "true";
+}
+
+/**
  * Namespaces that exist before the program's namespaced objects on a real cluster: those it creates
  * itself, and those its Helm releases create (`createNamespace`).
  */

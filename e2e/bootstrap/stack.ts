@@ -22,7 +22,7 @@ import { EtcdMembershipProof } from "./etcdMembership";
 import type { EvaluatedStack } from "./evaluate";
 import { checkAuditLog, checkEncryptionAtRest, checkFlags, checkPodSecurity, type HardeningRing } from "./hardening";
 import { BOOTSTRAP, foreignClientKubeconfig, joinCredentials, layOutNodes, type Node, PKI, SHARED_PKI } from "./nodes";
-import { acceptedByDryRun, crdFiles } from "./objects";
+import { acceptedByDryRun, crdFiles, forcedApply } from "./objects";
 
 /** The upstream charts' data beside the checkout (its CRDs; see ../shared/charts/README.md). */
 const CHARTS = path.resolve(__dirname, "..", "..", "..", "shared", "charts");
@@ -361,21 +361,29 @@ export class StackProof {
       }
       const objects = ev.objects.filter((o) => o.kind !== "Namespace");
       if (objects.length === 0) this.fail("the offline run has no Kubernetes objects outside charts");
-      const file = path.join(dir, "objects.yaml");
-      writeFileSync(file, objects.map((o) => stringify(o)).join("---\n"), { mode: 0o600 });
-      const result = await this.kubectl(programConf, [
-        "apply",
-        "--server-side",
-        "--dry-run=server",
-        "--validate=strict",
-        "--field-manager=pulumi-kubernetes",
-        "-f",
-        file,
-      ]);
-      if (result.status !== 0) throw failure(result, "the API server refused objects the program creates");
-      const accepted = acceptedByDryRun(result.stdout);
-      if (accepted !== objects.length)
-        throw failure(result, `the API server accepted ${accepted} of ${objects.length} objects`);
+      // Two applies, as the provider sends them: plain, and with force where it forces (patchForce).
+      for (const [name, group, force] of [
+        ["objects.yaml", objects.filter((o) => !forcedApply(o)), []],
+        ["forced.yaml", objects.filter(forcedApply), ["--force-conflicts"]],
+      ] as const) {
+        if (group.length === 0) continue;
+        const file = path.join(dir, name);
+        writeFileSync(file, group.map((o) => stringify(o)).join("---\n"), { mode: 0o600 });
+        const result = await this.kubectl(programConf, [
+          "apply",
+          "--server-side",
+          ...force,
+          "--dry-run=server",
+          "--validate=strict",
+          "--field-manager=pulumi-kubernetes",
+          "-f",
+          file,
+        ]);
+        if (result.status !== 0) throw failure(result, "the API server refused objects the program creates");
+        const accepted = acceptedByDryRun(result.stdout);
+        if (accepted !== group.length)
+          throw failure(result, `the API server accepted ${accepted} of ${group.length} objects (${name})`);
+      }
       // Not a rubber stamp: the same kind of object with a field its CRD does not define is refused.
       const probe = objects.find((o) => o.apiVersion.includes(".istio.io/"));
       if (!probe) this.fail("no Istio custom resource among the program's objects");

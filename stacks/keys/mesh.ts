@@ -182,8 +182,54 @@ export const meshKeys = {
   }),
   egressGateway: key({
     type: "boolean",
-    description: "Also install an egress gateway (ClusterIP) in its own namespace istio-egress.",
+    description:
+      "Also install an egress gateway in its own namespace istio-egress: the gateway chart (ClusterIP) in sidecar mode, an egress waypoint in ambient.",
     schema: z.boolean(),
     default: false,
   }),
+  meshDataplaneMode: key({
+    type: "string",
+    description:
+      "Istio's data plane: sidecar (an Envoy in every pod; namespaces labelled istio.io/rev=<tag>) or ambient (a per-node ztunnel for mTLS, L4 policy and TCP telemetry, waypoints for L7; namespaces labelled istio.io/dataplane-mode=ambient). See docs/mesh-modes.md.",
+    schema: z.enum(["sidecar", "ambient"]),
+    default: "sidecar",
+  }),
+  istioCni: key({
+    type: "boolean",
+    description:
+      "Install the istio-cni node agent, so pods in the mesh need no privileged istio-init container (Pod Security restricted becomes possible for them). Unset: on in staging and prod, off in dev; ambient always has it (false is refused).",
+    schema: z.boolean(),
+    optional: true,
+    defaultText: "staging, prod, ambient: true; dev: false",
+  }),
+  ingressApi: key({
+    type: "string",
+    description:
+      "How ingress is configured: istio-gateway (Istio's gateway chart; Istio Gateway and VirtualService objects) or gateway-api (a Kubernetes Gateway API Gateway of Istio's class istio that applications attach HTTPRoutes to; the standard-channel CRDs are installed and kept on destroy).",
+    schema: z.enum(["istio-gateway", "gateway-api"]),
+    default: "istio-gateway",
+  }),
+  meshWaypoints: key({
+    type: "array",
+    description:
+      "Ambient only: namespaces of meshNamespaces that get a namespace-wide waypoint proxy (L7 routing and policy, HTTP metrics and traces) on the namespace's revision tag.",
+    schema: z.array(dnsLabel(63)).refine((names) => new Set(names).size === names.length, "namespaces must be unique"),
+    default: [],
+  }),
+  meshWaypointReplicas: key({
+    type: "integer",
+    description: "Replicas of each waypoint (with a PodDisruptionBudget from 2 on); prod requires at least 2.",
+    schema: z.int().min(1).max(20),
+    default: { perEnvironment: { dev: 1, staging: 2, prod: 2 } },
+  }),
 };
+
+/** Whether the istio-cni node agent is installed: always in ambient, else as set, else staging and prod. */
+export function istioCniEnabled(config: {
+  readonly meshDataplaneMode: "sidecar" | "ambient";
+  readonly istioCni?: boolean;
+  readonly environment: string;
+}): boolean {
+  if (config.meshDataplaneMode === "ambient") return true;
+  return config.istioCni ?? config.environment !== "dev";
+}

@@ -42,6 +42,8 @@ export interface RecordedResource {
     readonly protect?: boolean;
     readonly ignoreChanges?: readonly string[];
     readonly deleteBeforeReplace?: boolean;
+    /** Pulumi forgets the resource on delete but leaves it in the cluster or cloud. */
+    readonly retainOnDelete?: boolean;
     readonly additionalSecretOutputs?: readonly string[];
   };
 }
@@ -207,6 +209,7 @@ export async function runUnderMocks(program: () => unknown, options: MockRunOpti
             ...(args.opts.protect ? { protect: true } : {}),
             ...(args.opts.ignoreChanges?.length ? { ignoreChanges: args.opts.ignoreChanges } : {}),
             ...(custom.deleteBeforeReplace ? { deleteBeforeReplace: true } : {}),
+            ...(args.opts.retainOnDelete ? { retainOnDelete: true } : {}),
             ...(custom.additionalSecretOutputs?.length
               ? { additionalSecretOutputs: custom.additionalSecretOutputs }
               : {}),

@@ -14,6 +14,8 @@ export interface ConsumerConfig {
   readonly namespace: string;
   /** Percent of httpbin traffic sent to v2; v1 gets the rest. */
   readonly canaryWeight: number;
+  /** With a Gateway API platform: the host name httpbin is published on through its Gateway. */
+  readonly hostname: string;
   readonly faultInjection?: FaultInjection;
 }
 
@@ -21,10 +23,12 @@ export interface RawConsumerConfig {
   readonly platformStack?: string;
   readonly namespace?: string;
   readonly canaryWeight?: number;
+  readonly hostname?: string;
   readonly faultInjection?: unknown;
 }
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const HOSTNAME = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]{2,}$/;
 const DURATION = /^\d+(\.\d+)?(ms|s|m|h)$/;
 
 /** `pulumi config set --path` may store numbers as strings. */
@@ -71,9 +75,12 @@ export function parseConsumerConfig(raw: RawConsumerConfig): ConsumerConfig {
   if (!Number.isInteger(canaryWeight) || canaryWeight < 0 || canaryWeight > 100) {
     problems.push(`canaryWeight: expected an integer 0-100 (got ${canaryWeight})`);
   }
+  const hostname = raw.hostname ?? "httpbin.example.com";
+  if (!HOSTNAME.test(hostname))
+    problems.push(`hostname: expected a DNS host name like httpbin.example.com (got "${hostname}")`);
   const faultInjection = parseFault(raw.faultInjection, problems);
   if (problems.length > 0) throw new Error(`Invalid mesh-consumer configuration:\n  - ${problems.join("\n  - ")}`);
-  return { platformStack, namespace, canaryWeight, ...(faultInjection ? { faultInjection } : {}) };
+  return { platformStack, namespace, canaryWeight, hostname, ...(faultInjection ? { faultInjection } : {}) };
 }
 
 export function loadConsumerConfig(): ConsumerConfig {
@@ -82,6 +89,7 @@ export function loadConsumerConfig(): ConsumerConfig {
     platformStack: config.get("platformStack"),
     namespace: config.get("namespace"),
     canaryWeight: config.getNumber("canaryWeight"),
+    hostname: config.get("hostname"),
     faultInjection: config.getObject<unknown>("faultInjection"),
   });
 }

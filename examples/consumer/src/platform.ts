@@ -1,6 +1,6 @@
 /** The platform as this project sees it: typed outputs of its stack, read through a StackReference. */
 import * as pulumi from "@pulumi/pulumi";
-import type { PlatformOutputs } from "../../../components/platform/contract";
+import type { PlatformGateway, PlatformMesh, PlatformOutputs } from "../../../components/platform/contract";
 
 /** The output-contract version this consumer is written against. */
 export const SUPPORTED_CONTRACT_VERSION = 1;
@@ -13,12 +13,37 @@ export function platformOutput<K extends keyof PlatformOutputs>(
   return ref.requireOutput(key) as pulumi.Output<PlatformOutputs[K]>;
 }
 
+/** What the consumer builds depends on the mesh's shape; plain values, read once the platform's outputs are known. */
+export interface MeshShape {
+  readonly dataplaneMode: PlatformMesh["dataplaneMode"];
+  /** The tag this project's own waypoint carries (istio.io/rev), so it follows the platform's canaries. */
+  readonly revisionTag: string;
+  /** The Gateway API ingress Gateway to attach an HTTPRoute to; null with Istio's classic gateway. */
+  readonly gateway: PlatformGateway | null;
+}
+
+/**
+ * A platform on contract v1 that predates the data plane outputs is a sidecar mesh with the classic
+ * gateway: the fields were added, not changed, so an older platform stack still reads right.
+ */
+export function meshShapeOf(
+  mesh: Partial<PlatformMesh> & Pick<PlatformMesh, "tags">,
+  injectionTag?: string,
+): MeshShape {
+  return {
+    dataplaneMode: mesh.dataplaneMode ?? "sidecar",
+    revisionTag: mesh.revisionTag ?? injectionTag ?? "default",
+    gateway: mesh.gateway ?? null,
+  };
+}
+
 export interface Platform {
   readonly clusterName: pulumi.Output<string>;
   /** Secret: only ever handed to a Provider or a command's environment. */
   readonly kubeconfig: pulumi.Output<string>;
   /** The injection label, available only once the contract version is one this code understands. */
   readonly injectionLabel: pulumi.Output<Readonly<Record<string, string>>>;
+  readonly mesh: Promise<MeshShape>;
 }
 
 export function checkContractVersion(version: number): void {
@@ -49,5 +74,11 @@ export function readPlatform(stack: string, opts?: pulumi.CustomResourceOptions)
       checkContractVersion(v);
       return present(label, "injectionLabel");
     }),
+    mesh: Promise.all([ref.requireOutputValue("contractVersion"), ref.requireOutputValue("mesh")]).then(
+      ([v, mesh]: [number, PlatformOutputs["mesh"]]) => {
+        checkContractVersion(v);
+        return meshShapeOf(present(mesh, "mesh"));
+      },
+    ),
   };
 }
