@@ -102,13 +102,19 @@ describe.each(["dev", "staging", "prod"])("the %s stack's quota summary", (stack
 describe("a stack with every optional consumer", () => {
   let summary: QuotaSummary;
   beforeAll(async () => {
-    const run = await evaluateStack("dev", {
-      sshPublicKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGZvb2Jhcg test",
-      controlPlaneBootVolumeSizeGb: 20,
-      ingressGatewayFloatingIp: "198.51.100.50",
-      prometheusStorageSize: "1500Mi",
-      workerPools: [{ name: "edge", count: 2, flavor: "custom.huge", floatingIps: true, bootVolume: { sizeGb: 30 } }],
-    });
+    const run = await evaluateStack(
+      "dev",
+      {
+        sshPublicKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGZvb2Jhcg test",
+        controlPlaneBootVolumeSizeGb: 20,
+        ingressGatewayFloatingIp: "198.51.100.50",
+        prometheusStorageSize: "1500Mi",
+        workerPools: [{ name: "edge", count: 2, flavor: "custom.huge", floatingIps: true, bootVolume: { sizeGb: 30 } }],
+        // Alertmanager's volume is the chart's default (persistence on, 2Gi): the program sets neither.
+        alertmanagerReceiver: { webhook_configs: [{ url: "https://alerts.example.com/hook" }] },
+      },
+      { secretKeys: ["alertmanagerReceiver"] },
+    );
     summary = quotaSummary(run.resources, FLAVORS);
   });
 
@@ -117,9 +123,9 @@ describe("a stack with every optional consumer", () => {
     expect(total(summary, "load_balancer")).toBe(1);
   });
 
-  it("counts boot volumes and the persistent volume, rounded up to whole GB", () => {
-    expect(total(summary, "volumes")).toBe(1 + 2 + 1);
-    expect(total(summary, "gigabytes")).toBe(20 + 2 * 30 + 2);
+  it("counts boot volumes and the persistent volumes (Alertmanager's at its chart's default), rounded up to whole GB", () => {
+    expect(total(summary, "volumes")).toBe(1 + 2 + 1 + 1);
+    expect(total(summary, "gigabytes")).toBe(20 + 2 * 30 + 2 + 2);
     expect(total(summary, "key-pairs")).toBe(1);
   });
 

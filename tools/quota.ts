@@ -156,10 +156,39 @@ export function quantityToGb(quantity: string): number | undefined {
   return Math.max(1, Math.ceil((Number(match[1]) * BYTES[match[2] ?? ""]) / 2 ** 30));
 }
 
-/** Where the charts the program installs ask for a persistent volume: `{enabled, size}` at these value paths. */
-const CHART_VOLUMES: ReadonlyArray<{ readonly chart: string; readonly path: readonly string[] }> = [
-  { chart: meshCharts.prometheus.chart, path: ["server", "persistentVolume"] },
-  { chart: meshCharts.grafana.chart, path: ["persistence"] },
+/**
+ * Where the charts the program installs claim a persistent volume, and what the chart does when the
+ * program leaves a value out (its defaults as in ../shared/charts: prometheus 29.27.0 with its
+ * alertmanager block, grafana 12.11.1). `component`: the switch of the part that owns the volume.
+ */
+interface ChartVolume {
+  readonly chart: string;
+  readonly label: string;
+  readonly component?: { readonly path: readonly string[]; readonly byDefault: boolean };
+  readonly claim: readonly string[];
+  readonly byDefault: { readonly enabled: boolean; readonly size: string };
+}
+
+const CHART_VOLUMES: readonly ChartVolume[] = [
+  {
+    chart: meshCharts.prometheus.chart,
+    label: "prometheus",
+    claim: ["server", "persistentVolume"],
+    byDefault: { enabled: true, size: "8Gi" },
+  },
+  {
+    chart: meshCharts.prometheus.chart,
+    label: "alertmanager",
+    component: { path: ["alertmanager", "enabled"], byDefault: true },
+    claim: ["alertmanager", "persistence"],
+    byDefault: { enabled: true, size: "2Gi" },
+  },
+  {
+    chart: meshCharts.grafana.chart,
+    label: "grafana",
+    claim: ["persistence"],
+    byDefault: { enabled: false, size: "10Gi" },
+  },
 ];
 
 /**
@@ -178,14 +207,18 @@ function claimedVolumes(resources: readonly PlannedResource[]): { claim: string;
 }
 
 function chartClaims(releases: readonly PlannedResource[]): { claim: string; gb: number }[] {
-  return releases.flatMap((release) =>
-    CHART_VOLUMES.filter(({ chart }) => chart === chartOf(release)).flatMap(({ path }) => {
-      const claim = path.reduce<Values>((node, key) => record(node[key]), record(release.inputs.values));
-      if (claim.enabled !== true) return [];
-      const gb = typeof claim.size === "string" ? quantityToGb(claim.size) : undefined;
-      return [{ claim: release.name, gb: gb ?? 0 }];
-    }),
-  );
+  const valueAt = (values: Values, path: readonly string[]): unknown =>
+    path.reduce<unknown>((node, key) => record(node)[key], values);
+  return releases.flatMap((release) => {
+    const values = record(release.inputs.values);
+    return CHART_VOLUMES.filter((volume) => volume.chart === chartOf(release)).flatMap((volume) => {
+      const on = volume.component ? (valueAt(values, volume.component.path) ?? volume.component.byDefault) : true;
+      const claim = record(valueAt(values, volume.claim));
+      if (on !== true || (claim.enabled ?? volume.byDefault.enabled) !== true) return [];
+      const size = typeof claim.size === "string" ? claim.size : volume.byDefault.size;
+      return [{ claim: `${release.name} (${volume.label})`, gb: quantityToGb(size) ?? 0 }];
+    });
+  });
 }
 
 /**
