@@ -32,7 +32,7 @@ describe("kubeadm documents", () => {
   });
 
   it("the init config carries the cluster-wide KubeletConfiguration that joining kubelets download", () => {
-    expect(kinds(initDocuments(shape, node, join))).toEqual([
+    expect(kinds(initDocuments(shape, node, join, 120))).toEqual([
       "InitConfiguration",
       "ClusterConfiguration",
       "KubeletConfiguration",
@@ -105,7 +105,7 @@ describe("the mock engine's key material", () => {
       const { ClusterPki } = require("../components/cluster/pki") as typeof import("../components/cluster/pki");
       const run = await runUnderMocks(
         () => {
-          const pki = new ClusterPki("c-pki", { clusterName: "c" });
+          const pki = new ClusterPki("c-pki", { clusterName: "c", nodeNames: ["c-control-plane-0"] });
           return { ca: pki.clusterCa.certPem, token: pki.bootstrapToken };
         },
         { project: PROJECT, stack: "test", config: {}, ...(keySalt ? { keySalt } : {}) },

@@ -216,7 +216,8 @@ describe("kubeadm-bootstrap.sh (as rendered into the prod stack's user data)", (
     expect(out.status).toBe(0);
     expect(Date.now() - started).toBeGreaterThanOrEqual(2000);
     expect(out.calls.filter((c) => c.startsWith("kubeadm"))).toEqual([
-      `kubeadm init --config ${path.join(box.dir, "boot")}/init.yaml`,
+      // --skip-token-print: the join command kubeadm would print carries the token (console log).
+      `kubeadm init --config ${path.join(box.dir, "boot")}/init.yaml --skip-token-print`,
     ]);
     expect(out.stderr).toMatch(/init: nothing answered for 2 s/);
     expect(out.statusFile).toMatchObject({ phase: "complete", state: "succeeded", role: "init" });

@@ -29,6 +29,10 @@ export interface ClusterBootstrapArgs {
   readonly endpointInternalAddress: pulumi.Input<string | undefined>;
   /** Protect the key material the cluster cannot lose (ClusterPkiArgs.protect). */
   readonly protect?: boolean;
+  /** Every node's name: the join token changes with this set (ClusterPkiArgs.nodeNames). */
+  readonly nodeNames: readonly string[];
+  /** How long `kubeadm init`'s registration of the join token lasts (the first join window). */
+  readonly joinWindowMinutes: number;
 }
 
 const PKI = "/etc/kubernetes/pki";
@@ -67,7 +71,7 @@ export class ClusterBootstrap extends pulumi.ComponentResource {
     this.args = args;
     this.pki = new ClusterPki(
       `${args.clusterName}-pki`,
-      { clusterName: args.clusterName, protect: args.protect ?? false },
+      { clusterName: args.clusterName, protect: args.protect ?? false, nodeNames: args.nodeNames },
       { parent: this },
     );
     this.registerOutputs({ caCertHash: this.pki.caCertHash });
@@ -158,7 +162,7 @@ export class ClusterBootstrap extends pulumi.ComponentResource {
               ? [
                   {
                     path: `${BOOTSTRAP_DIR}/init.yaml`,
-                    content: initDocuments(shape, registration, join),
+                    content: initDocuments(shape, registration, join, this.args.joinWindowMinutes),
                     permissions: "0600" as const,
                   },
                 ]

@@ -11,7 +11,11 @@ export interface KubernetesClusterArgs {
   readonly pki: ClusterPki;
   /** The nodes and load-balancer members: the gate starts waiting only once they exist. */
   readonly nodes: pulumi.Resource[];
+  /** Every Nova instance's id: a new or replaced instance opens a join window. */
+  readonly nodeInstanceIds: pulumi.Input<string>[];
   readonly readinessTimeoutSeconds: number;
+  /** How long the join token stays valid after a window opens. */
+  readonly joinWindowMinutes: number;
 }
 
 /**
@@ -23,6 +27,8 @@ export class KubernetesCluster extends pulumi.ComponentResource {
   readonly kubeconfig: pulumi.Output<string>;
   readonly provider: k8s.Provider;
   readonly readinessGate: command.local.Command;
+  /** Opens the join window (mints the bootstrap token into the cluster); its delete revokes it. */
+  readonly joinWindow: command.local.Command;
 
   constructor(name: string, args: KubernetesClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("istio-openstack:cluster:KubernetesCluster", name, {}, opts);
@@ -49,6 +55,38 @@ export class KubernetesCluster extends pulumi.ComponentResource {
         triggers: [args.endpointAddress, args.pki.caCertHash],
       },
       { parent: this, dependsOn: args.nodes },
+    );
+
+    // The join token lives only as long as a window: nodes created with the cluster join with the
+    // token kubeadm init registered; `pulumi up` opens a new window whenever an instance is created
+    // or replaced (scale-up, roll, a node deleted behind Pulumi's back), never on other updates. The
+    // token's value changes with the set of nodes (ClusterPki), so an old one is dead for good.
+    // A command rather than a Secret resource: Kubernetes' token cleaner deletes an expired token's
+    // Secret, which a resource would re-create (already expired) after every refresh.
+    const credentials = {
+      API_ENDPOINT: args.endpointAddress,
+      CA_PEM: args.pki.clusterCa.certPem,
+      CLIENT_CERT_PEM: args.pki.adminCertPem,
+      CLIENT_KEY_PEM: args.pki.adminKeyPem,
+      TOKEN: args.pki.bootstrapToken,
+    };
+    const joinTokenScript = bootstrapScript("join-token.sh");
+    this.joinWindow = new command.local.Command(
+      `${name}-join-window`,
+      {
+        create: `ACTION=mint\n${joinTokenScript}`,
+        delete: `ACTION=revoke\n${joinTokenScript}`,
+        interpreter: ["/bin/bash", "-c"],
+        environment: { ...credentials, TTL_SECONDS: String(args.joinWindowMinutes * 60) },
+        triggers: [args.pki.bootstrapTokenId, ...args.nodeInstanceIds],
+      },
+      {
+        parent: this,
+        dependsOn: [this.readinessGate],
+        // Revoke the old window first: with the same token id, a create first would be undone.
+        deleteBeforeReplace: true,
+        additionalSecretOutputs: ["stdout", "stderr"],
+      },
     );
 
     this.provider = new k8s.Provider(

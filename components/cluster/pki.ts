@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import * as tls from "@pulumi/tls";
-import { bootstrapToken, caCertHash } from "./pkiMath";
+import { bootstrapToken, caCertHash, nodeSetDigest } from "./pkiMath";
 
 export interface CertificateAuthority {
   readonly certPem: pulumi.Output<string>;
@@ -17,6 +17,11 @@ const ADMIN_EARLY_RENEWAL_HOURS = 30 * 24;
 
 export interface ClusterPkiArgs {
   readonly clusterName: string;
+  /**
+   * The names of every node: the join token is a new one whenever this set changes (nodes added,
+   * removed or rolled), so a token read from an old node's user data never opens a window again.
+   */
+  readonly nodeNames: readonly string[];
   /**
    * Pulumi's protect flag on what the cluster cannot lose (CAs, service-account key, encryption
    * key): an update that would replace one fails instead of silently cutting every node and client
@@ -42,6 +47,8 @@ export class ClusterPki extends pulumi.ComponentResource {
   readonly adminKeyPem: pulumi.Output<string>;
   /** "<id>.<secret>", secret. */
   readonly bootstrapToken: pulumi.Output<string>;
+  /** The token's public half (its Secret's name is bootstrap-token-<id>). */
+  readonly bootstrapTokenId: pulumi.Output<string>;
   /** Pins the cluster CA for joining nodes: "sha256:<hex>". */
   readonly caCertHash: pulumi.Output<string>;
   /** The key that encrypts Secrets in etcd (secretbox, 32 bytes): name and base64 value (secret). */
@@ -102,12 +109,18 @@ export class ClusterPki extends pulumi.ComponentResource {
     this.adminCertPem = adminCert.certPem;
     this.adminKeyPem = pulumi.secret(adminKey.privateKeyPem);
 
-    const tokenId = new random.RandomString(`${name}-token-id`, { length: 6, special: false, upper: false }, child);
-    const tokenSecret = new random.RandomPassword(
-      `${name}-token-secret`,
-      { length: 16, special: false, upper: false },
+    const keepers = { nodes: nodeSetDigest(args.nodeNames) };
+    const tokenId = new random.RandomString(
+      `${name}-token-id`,
+      { length: 6, special: false, upper: false, keepers },
       child,
     );
+    const tokenSecret = new random.RandomPassword(
+      `${name}-token-secret`,
+      { length: 16, special: false, upper: false, keepers },
+      child,
+    );
+    this.bootstrapTokenId = tokenId.result;
     this.bootstrapToken = pulumi.secret(
       pulumi.all([tokenId.result, tokenSecret.result]).apply(([id, secret]) => bootstrapToken(id, secret)),
     );

@@ -13,3 +13,11 @@ export function bootstrapToken(id: string, secret: string): string {
   }
   return `${id}.${secret}`;
 }
+
+/** A short, order-independent digest of a set of node names (the join token's keeper). */
+export function nodeSetDigest(names: readonly string[]): string {
+  return createHash("sha256")
+    .update([...new Set(names)].sort().join("\n"))
+    .digest("hex")
+    .slice(0, 16);
+}

@@ -13,6 +13,7 @@ import { ClusterBootstrap, type NodeKubernetesSettings } from "../cluster/cluste
 import { KubernetesCluster } from "../cluster/kubernetesCluster";
 import type { NodeSpec } from "../compute/layout";
 import type { ApiEndpoint } from "../endpoint/apiEndpoint";
+import { allNodes } from "./nodes";
 import type { Infrastructure } from "./openstack";
 
 /** How later layers reach the cluster: built here (kubeadm) or given (existing). */
@@ -62,6 +63,8 @@ export function nodeUserData(parent: pulumi.Resource, config: StackConfig, apiEn
       endpointAddress: apiEndpoint.address,
       endpointInternalAddress: apiEndpoint.internalAddress,
       protect: config.protectResources,
+      nodeNames: allNodes(config).map((node) => node.name),
+      joinWindowMinutes: config.joinTokenTtlMinutes,
     },
     { parent },
   );
@@ -86,7 +89,9 @@ export function kubernetesLayer(
       endpointAddress: apiEndpoint.address,
       pki: bootstrap.pki,
       nodes: [controlPlane, ...workerPools, apiEndpoint],
+      nodeInstanceIds: [controlPlane, ...workerPools].flatMap((pool) => pool.nodes.map((node) => node.instance.id)),
       readinessTimeoutSeconds: config.readinessTimeoutSeconds,
+      joinWindowMinutes: config.joinTokenTtlMinutes,
     },
     { parent },
   );

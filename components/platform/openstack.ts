@@ -7,12 +7,12 @@ import type * as pulumi from "@pulumi/pulumi";
 import type { WorkerPoolConfig } from "../../stacks/keys/compute";
 import type { StackConfig } from "../../stacks/load";
 import { keyPairName } from "../compute/keyPair";
-import { poolNodes } from "../compute/layout";
 import { NodePool, type NodePoolArgs } from "../compute/nodePool";
 import { ApiEndpoint } from "../endpoint/apiEndpoint";
 import { resourceName } from "../names";
 import { ClusterNetwork, type NetworkPlacement } from "../network/clusterNetwork";
 import type { NodeUserData } from "./cluster";
+import { controlPlaneNodes, workerNodes } from "./nodes";
 
 /** The OpenStack layer's results that the outputs and later layers use. */
 export interface Infrastructure {
@@ -113,14 +113,7 @@ export function openstackLayer(
     {
       ...poolDefaults,
       pool: "control-plane",
-      nodes: poolNodes({
-        clusterName,
-        pool: "control-plane",
-        role: "control-plane",
-        count: config.controlPlaneCount,
-        availabilityZones: config.availabilityZones,
-        generation: 0,
-      }),
+      nodes: controlPlaneNodes(config),
       flavor: config.controlPlaneFlavor,
       image: config.nodeImage,
       serverGroupPolicy: config.controlPlaneServerGroupPolicy,
@@ -156,14 +149,7 @@ function workerPool(
       // Losing a worker is routine: only the control plane and the network are protected.
       protect: false,
       pool: pool.name,
-      nodes: poolNodes({
-        clusterName: config.clusterName,
-        pool: pool.name,
-        role: "worker",
-        count: pool.count,
-        availabilityZones: pool.availabilityZones.length > 0 ? pool.availabilityZones : config.availabilityZones,
-        generation: pool.generation,
-      }),
+      nodes: workerNodes(config, pool),
       flavor: pool.flavor,
       image: pool.image ?? config.nodeImage,
       serverGroupPolicy: pool.serverGroupPolicy,

@@ -38,6 +38,14 @@ export interface EvaluatedStack {
   readonly kubeconfigIsSecret: boolean;
   /** The readiness gate's command.local.Command inputs, as the engine would receive them. */
   readonly readinessGate: { create: string; interpreter: string[]; environment: Record<string, string> };
+  /** The join window's command (mints the join token on create, revokes it on delete). */
+  readonly joinWindow: {
+    create: string;
+    delete: string;
+    interpreter: string[];
+    environment: Record<string, string>;
+  };
+  readonly joinTokenTtlMinutes: number;
   /** Logical name of the cluster CA's tls.PrivateKey (to prove its key is not the name-derived one). */
   readonly clusterCaKeyResource: string;
   readonly nodes: readonly EvaluatedNode[];
@@ -95,6 +103,7 @@ async function main(stack: string): Promise<void> {
   const floatingIp = only("openstack:networking/floatingIp:FloatingIp", (n) => n.endsWith("-api"));
   const loadBalancers = ofType("openstack:loadbalancer/loadBalancer:LoadBalancer");
   const gate = only("command:local:Command", (n) => n.endsWith("-readyz"));
+  const joinWindow = only("command:local:Command", (n) => n.endsWith("-join-window"));
   const caKey = only("tls:index/privateKey:PrivateKey", (n) => n.endsWith("-pki-ca"));
   const result: EvaluatedStack = {
     stack,
@@ -111,6 +120,13 @@ async function main(stack: string): Promise<void> {
       interpreter: (gate.inputs.interpreter as string[]) ?? [],
       environment: (gate.inputs.environment as Record<string, string>) ?? {},
     },
+    joinWindow: {
+      create: String(joinWindow.inputs.create),
+      delete: String(joinWindow.inputs.delete),
+      interpreter: (joinWindow.inputs.interpreter as string[]) ?? [],
+      environment: (joinWindow.inputs.environment as Record<string, string>) ?? {},
+    },
+    joinTokenTtlMinutes: config.joinTokenTtlMinutes,
     clusterCaKeyResource: caKey.name,
     nodes: ofType("openstack:compute/instance:Instance").map((i) => ({
       name: i.name,

@@ -21,10 +21,13 @@ import {
 import { EtcdMembershipProof } from "./etcdMembership";
 import type { EvaluatedStack } from "./evaluate";
 import { checkAuditLog, checkEncryptionAtRest, checkFlags, checkPodSecurity, type HardeningRing } from "./hardening";
+import { initFlagsOf, tokenExpiry, tokensIn, whoAmI, windowProblem } from "./joinWindow";
 import { BOOTSTRAP, foreignClientKubeconfig, joinCredentials, layOutNodes, type Node, PKI, SHARED_PKI } from "./nodes";
 import { acceptedByDryRun, crdFiles, forcedApply } from "./objects";
 
 /** The upstream charts' data beside the checkout (its CRDs; see ../shared/charts/README.md). */
+/** The repository (for the bootstrap scripts the nodes run). */
+const ROOT = path.resolve(__dirname, "..", "..");
 const CHARTS = path.resolve(__dirname, "..", "..", "..", "shared", "charts");
 
 export interface Tools {
@@ -470,17 +473,84 @@ export class StackProof {
       await this.kubeadm(["init", "phase", "bootstrap-token", "--config", initYaml, "--kubeconfig", local]);
       const tokens = await this.kubeadm(["token", "list", "--kubeconfig", local]);
       const tokenId = joinCredentials(nodes[0]).token.split(".")[0];
-      const listed = tokens.stdout.split("\n").find((line) => line.startsWith(`${tokenId}.`));
-      if (!listed) throw failure(tokens, `the program's token ${tokenId}.… is not listed`);
-      if (!listed.includes("<forever>"))
-        throw failure(tokens, `token ${tokenId} expires; nodes added later could not join`);
+      const problem = windowProblem(tokenExpiry(tokens.stdout, tokenId), ev.joinTokenTtlMinutes);
+      if (problem) throw failure(tokens, `kubeadm init's registration of the join token ${tokenId}: ${problem}`);
       const join = await this.kubeadm(["token", "create", "--print-join-command", "--kubeconfig", local]);
       const kubeadmHash = discoveryHashIn(join.stdout) ?? this.fail(`no discovery hash in: ${join.stdout}`);
       for (const node of nodes) {
         const { caCertHash } = joinCredentials(node);
         if (caCertHash !== kubeadmHash) this.fail(`${node.name} pins ${caCertHash}, kubeadm computes ${kubeadmHash}`);
       }
-      return `our token listed (no expiry); kubeadm's hash ${kubeadmHash.slice(0, 19)}… = every node's pin`;
+      return `our token listed, expiring after the ${ev.joinTokenTtlMinutes} min window; kubeadm's hash ${kubeadmHash.slice(0, 19)}… = every node's pin`;
+    });
+
+    await this.step("join window: mint, revoke", async () => {
+      const local = path.join(kubeconfigDir, "super-admin-loopback.conf");
+      const window = ev.joinWindow;
+      const token = joinCredentials(nodes[0]).token;
+      const [tokenId, tokenSecret] = token.split(".");
+      const [interpreter, ...interpreterArgs] = window.interpreter;
+      const script = (which: "create" | "delete") =>
+        run(interpreter, [...interpreterArgs, window[which]], {
+          env: { ...process.env, ...window.environment, API_CONNECT_TO: `127.0.0.1:${this.port}` },
+          timeoutSeconds: 60,
+        });
+      const url = `https://${ev.floatingIp}:6443`;
+      const curl = (args: string[]) =>
+        attempt(
+          "curl",
+          [
+            "--cacert",
+            path.join(pkiDir, "ca.crt"),
+            "--connect-to",
+            `${ev.floatingIp}:6443:127.0.0.1:${this.port}`,
+            ...args,
+          ],
+          { timeoutSeconds: 20 },
+        );
+      const listed = async () =>
+        tokenExpiry((await this.kubeadm(["token", "list", "--kubeconfig", local])).stdout, tokenId);
+      // The delete first: the window kubeadm init opened closes, and the token is unknown.
+      const revoked = await script("delete");
+      if (await listed()) this.fail(`the join window's revoke left token ${tokenId} in the cluster`);
+      const minted = await script("create");
+      for (const output of [minted, revoked]) {
+        if (`${output.stdout}${output.stderr}`.includes(tokenSecret))
+          this.fail("the join-token script printed the token");
+      }
+      const problem = windowProblem(await listed(), ev.joinTokenTtlMinutes);
+      if (problem) this.fail(`after the mint: ${problem}`);
+      const who = await whoAmI(curl, url, token);
+      if (who !== `system:bootstrap:${tokenId}`) this.fail(`the minted token authenticates as ${who}`);
+      // A second mint (a node re-created under a name the token covers) replaces the Secret.
+      await script("create");
+      if (windowProblem(await listed(), ev.joinTokenTtlMinutes)) this.fail("a second mint did not renew the window");
+      return `revoke removes token ${tokenId}; mint opens ${ev.joinTokenTtlMinutes} min in which it authenticates as ${who}; no token in the script's output`;
+    });
+
+    await this.step("kubeadm init prints no token", async () => {
+      const script = readFileSync(path.join(ROOT, "components/cluster/bootstrap/scripts/kubeadm-bootstrap.sh"), "utf8");
+      const flags = initFlagsOf(script);
+      const dryRun = async (extra: string[]) => {
+        const dir = path.join(this.scratch, `init-dry-run${extra.length}`);
+        mkdirSync(dir, { recursive: true });
+        const result = await this.kubeadm(
+          ["init", "--config", scratchInit, "--dry-run", "--ignore-preflight-errors=all", ...extra],
+          { KUBEADM_INIT_DRYRUN_DIR: dir },
+          120,
+        );
+        return `${result.stdout}${result.stderr}`;
+      };
+      const printed = tokensIn(await dryRun(flags));
+      if (printed.length)
+        this.fail(`kubeadm init ${flags.join(" ")} prints a bootstrap token (${printed[0].slice(0, 7)}…)`);
+      // The check can fail: without the flag kubeadm prints the token it registered.
+      const without = tokensIn(await dryRun(flags.filter((f) => f !== "--skip-token-print")));
+      if (flags.includes("--skip-token-print") && without.length === 0)
+        this.fail("kubeadm init without --skip-token-print printed no token: the check proves nothing");
+      if (!etcKubernetesExisted && existsSync("/etc/kubernetes"))
+        this.fail("kubeadm wrote /etc/kubernetes on this host");
+      return `kubeadm init ${flags.join(" ")} (dry run): no token in ${"its output"}; without the flag it prints ${without.length}`;
     });
 
     await this.step("kubeadm upload-config", async () => {

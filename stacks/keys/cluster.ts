@@ -27,6 +27,13 @@ export const clusterKeys = {
     }),
     optional: true,
   }),
+  joinTokenTtlMinutes: key({
+    type: "integer",
+    description:
+      "How long a join window stays open: the bootstrap token new nodes join with is valid this long after `pulumi up` creates or replaces a node (and after `kubeadm init`), then expires. Long enough for a node to boot and install its packages.",
+    schema: z.int().min(15, "must be at least 15 minutes").max(1440, "must be at most 1440 minutes (a day)"),
+    default: 120,
+  }),
   readinessTimeoutSeconds: key({
     type: "integer",
     description:

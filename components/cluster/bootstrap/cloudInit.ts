@@ -9,7 +9,12 @@ import { stringify } from "yaml";
 const SCRIPT_DIR = path.join(__dirname, "scripts");
 export const BOOTSTRAP_DIR = "/etc/kubernetes/bootstrap";
 
-export type BootstrapScriptName = "node-prepare.sh" | "kubeadm-bootstrap.sh" | "etcd-membership.sh" | "readyz-wait.sh";
+export type BootstrapScriptName =
+  | "node-prepare.sh"
+  | "kubeadm-bootstrap.sh"
+  | "etcd-membership.sh"
+  | "readyz-wait.sh"
+  | "join-token.sh";
 
 export function bootstrapScript(name: BootstrapScriptName): string {
   return readFileSync(path.join(SCRIPT_DIR, name), "utf8");

@@ -36,7 +36,7 @@ export interface NodeRegistration {
 }
 
 export interface JoinCredentials {
-  /** Bootstrap token, "<6 chars>.<16 chars>". */
+  /** Bootstrap token, "<6 chars>.<16 chars>": valid only during a join window (JoinToken). */
   readonly token: string;
   /** "sha256:<hex>" of the cluster CA's SubjectPublicKeyInfo: pins the CA during discovery. */
   readonly caCertHash: string;
@@ -104,19 +104,30 @@ export const kubeletConfiguration = {
   rotateCertificates: true,
 } as const;
 
-/** The first control-plane node: InitConfiguration + ClusterConfiguration + KubeletConfiguration. */
-export function initDocuments(shape: ClusterShape, node: NodeRegistration, join: JoinCredentials): string {
+/** kubeadm's group and usages for node-join tokens (the same for the token `pulumi up` mints). */
+export const JOIN_TOKEN_GROUP = "system:bootstrappers:kubeadm:default-node-token";
+
+/**
+ * The first control-plane node: InitConfiguration + ClusterConfiguration + KubeletConfiguration.
+ * `kubeadm init` registers the join token for the first window (`joinWindowMinutes`), so the nodes
+ * created with the cluster join at once; `pulumi up` opens every later window (JoinToken).
+ */
+export function initDocuments(
+  shape: ClusterShape,
+  node: NodeRegistration,
+  join: JoinCredentials,
+  joinWindowMinutes: number,
+): string {
   const init = {
     apiVersion: KUBEADM_API,
     kind: "InitConfiguration",
     bootstrapTokens: [
       {
         token: join.token,
-        description: "node joins, managed by Pulumi",
-        // Nodes created months later (scale-up, rolls) join with the same token: it must not expire.
-        ttl: "0s",
+        description: "node joins, minted by pulumi up",
+        ttl: `${joinWindowMinutes}m0s`,
         usages: ["signing", "authentication"],
-        groups: ["system:bootstrappers:kubeadm:default-node-token"],
+        groups: [JOIN_TOKEN_GROUP],
       },
     ],
     nodeRegistration: nodeRegistration(node),

@@ -175,7 +175,9 @@ first_node() {
   if [ "${DECISION}" = join ]; then
     control_plane_join
   else
-    kubeadm init --config "${BOOTSTRAP_DIR}/init.yaml"
+    # The join command kubeadm prints would carry the token into the console log, which every
+    # project member can read (Nova's os-console-output policy).
+    kubeadm init --config "${BOOTSTRAP_DIR}/init.yaml" --skip-token-print
   fi
 }
 
