@@ -21,6 +21,8 @@ export const WAYPOINT_GATEWAY_CLASS = "istio-waypoint";
 export const INGRESS_GATEWAY_NAME = "ingress";
 /** The label of Gateway API's cross-namespace routing guide: namespaces allowed to attach routes. */
 export const ROUTE_NAMESPACE_LABEL = { "shared-gateway-access": "true" } as const;
+/** The ingress Gateway's plain-HTTP listener: where applications' HTTPRoutes attach. */
+export const HTTP_LISTENER = "http";
 /** The waypoint name istioctl uses (`istioctl waypoint apply`); namespaces point at it with istio.io/use-waypoint. */
 export const WAYPOINT_NAME = "waypoint";
 
@@ -148,7 +150,7 @@ export function ingressGateway(settings: IngressGatewaySettings, listeners: read
       // HTTPS for applications: a ListenerSet with the team's own certificate, from the same namespaces.
       allowedListeners: routesFromLabelledNamespaces,
       listeners: [
-        { name: "http", port: 80, protocol: "HTTP", allowedRoutes: routesFromLabelledNamespaces },
+        { name: HTTP_LISTENER, port: 80, protocol: "HTTP", allowedRoutes: routesFromLabelledNamespaces },
         ...listeners,
       ],
     },

@@ -5,7 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../../stacks/load";
 import type { NodePool } from "../compute/nodePool";
-import { GATEWAY_API_GROUP } from "../mesh/gatewayApi";
+import { GATEWAY_API_GROUP, HTTP_LISTENER } from "../mesh/gatewayApi";
 import type { IngressGatewayRef } from "../mesh/istioMesh";
 import { meshMembershipLabel } from "../mesh/revisions";
 import type { ClusterNetwork } from "../network/clusterNetwork";
@@ -83,7 +83,7 @@ function gatewayOutput(gateway: IngressGatewayRef | undefined) {
       kind: "Gateway" as const,
       name: gateway.name,
       namespace: gateway.namespace,
-      sectionName: "http",
+      sectionName: HTTP_LISTENER,
     },
     routeNamespaceLabel: { ...gateway.routeNamespaceLabel },
   };
