@@ -3,6 +3,8 @@ module.exports = {
   testEnvironment: "node",
   roots: ["<rootDir>/tests"],
   testMatch: ["**/*.test.ts"],
+  // The program reads the deployer's OS_* variables (stacks/deployer.ts): whoever runs the tests must not change them.
+  setupFiles: ["<rootDir>/tests/setup-env.js"],
   transform: { "^.+\\.ts$": ["@swc/jest", { jsc: { target: "es2022" } }] },
   // Pulumi's mocks keep process-wide state: one worker per file isolates it; 2 cores → 2 workers.
   maxWorkers: 2,

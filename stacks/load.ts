@@ -8,6 +8,8 @@ import * as runtimeConfig from "@pulumi/pulumi/runtime/config";
 import { parse as parseYaml } from "yaml";
 import type { ZodError } from "zod";
 import { crossKeyRules, type PartialConfig } from "./checks";
+import { cloudRules, derivedKeystoneUrl } from "./cloudChecks";
+import { type DeployerCredentials, readDeployerCredentials } from "./deployer";
 import { ConfigError, type ConfigProblem } from "./errors";
 import { type ConfigKeyName, type ConfigValues, configKeys } from "./keys";
 import { type DefaultContext, defaultFor, ENVIRONMENTS, type Environment, type KeySpec } from "./spec";
@@ -17,7 +19,12 @@ export const PROJECT = "istio-openstack";
 export interface StackConfig extends ConfigValues {
   readonly project: string;
   readonly stack: string;
+  /** How the deployer authenticates, as far as the program can tell (keystoneUrl's and the region's fallback). */
+  readonly deployer: DeployerCredentials;
 }
+
+/** Nothing known about the deployer's credentials (tests, and the loader before it reads them). */
+export const UNKNOWN_DEPLOYER: DeployerCredentials = { source: "unknown credentials", applicationCredential: false };
 
 export interface RawConfig {
   /** Values as the Pulumi engine hands them over: strings, with arrays and objects JSON-encoded. */
@@ -26,6 +33,8 @@ export interface RawConfig {
   readonly secretKeys?: ReadonlySet<string>;
   /** Full keys outside the project's namespace (providers' keys, and typos such as `istio-openstak:adminCidrs`). */
   readonly otherKeys?: readonly string[];
+  /** The deployer's credentials as the OpenStack provider will find them (stacks/deployer.ts). */
+  readonly deployer?: DeployerCredentials;
 }
 
 /** Namespaces whose keys belong to someone else: the providers this program uses, and Pulumi's own. */
@@ -236,9 +245,23 @@ export function parseStackConfig(raw: RawConfig, stack: string, project = PROJEC
     else problems.push(...zodProblems(name, value, result.error, Boolean(spec.secret)));
   }
 
+  const deployer = raw.deployer ?? UNKNOWN_DEPLOYER;
+  const derivedUrl = derivedKeystoneUrl(parsed as PartialConfig, deployer);
+  if (derivedUrl !== undefined) {
+    const result = specs.keystoneUrl.schema.safeParse(derivedUrl);
+    if (result.success) parsed.keystoneUrl = result.data;
+    else
+      problems.push({
+        path: "keystoneUrl",
+        given: derivedUrl,
+        expected: `taken from ${deployer.source}: ${result.error.issues[0]?.message}`,
+      });
+  }
+
   for (const rule of crossKeyRules) problems.push(...rule(parsed as PartialConfig));
+  problems.push(...cloudRules(parsed as PartialConfig, deployer));
   if (problems.length > 0) throw new ConfigError(stack, project, problems);
-  return { ...(parsed as unknown as ConfigValues), project, stack };
+  return { ...(parsed as unknown as ConfigValues), project, stack, deployer };
 }
 
 /** The SDK knows which keys were set with --secret but marks the lookup internal; fail closed if it goes away. */
@@ -264,5 +287,6 @@ export function loadStackConfig(): StackConfig {
     values[name] = value;
     if (isConfigSecret(fullKey)) secretKeys.add(name);
   }
-  return parseStackConfig({ values, secretKeys, otherKeys }, pulumi.getStack(), project);
+  const deployer = readDeployerCredentials(values.openstackCloud);
+  return parseStackConfig({ values, secretKeys, otherKeys, deployer }, pulumi.getStack(), project);
 }

@@ -118,6 +118,16 @@ export const CHART_RULES: Readonly<Record<string, ChartRules>> = {
   },
   "openstack-cinder-csi": {
     documented: [{ path: "secret.name", source: "values.yaml, the commented block under `secret:`" }],
+    freeForm: [
+      {
+        path: "csi.plugin.nodePlugin.podAnnotations",
+        why: "Kubernetes annotations, added to the node plugin's pods (values.yaml comment above it)",
+      },
+      {
+        path: "csi.plugin.controllerPlugin.podAnnotations",
+        why: "Kubernetes annotations, added to the controller plugin's pods (values.yaml comment above it)",
+      },
+    ],
   },
   prometheus: {
     freeForm: [

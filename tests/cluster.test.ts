@@ -144,3 +144,73 @@ describe("cluster modes", () => {
     ).rejects.toThrow(/istio-openstack:existingKubeconfig: must be set as a secret/);
   });
 });
+
+describe("the in-cluster cloud provider's credential and Keystone", () => {
+  const CREDENTIAL = "openstack:identity/applicationCredential:ApplicationCredential";
+  const cloudConfig = (run: Evaluation) =>
+    (
+      run.one(RELEASE, "openstack-cloud-controller-manager").inputs.values as {
+        cloudConfig: { global: Record<string, string> };
+      }
+    ).cloudConfig.global;
+  const cinderAnnotations = (run: Evaluation) => {
+    const values = run.one(RELEASE, "openstack-cinder-csi").inputs.values as {
+      csi: { plugin: Record<"nodePlugin" | "controllerPlugin", { podAnnotations: Record<string, string> }> };
+    };
+    return [values.csi.plugin.nodePlugin.podAnnotations, values.csi.plugin.controllerPlugin.podAnnotations];
+  };
+
+  it("creates a credential restricted to the roles the cloud provider needs, and hands its id to Cinder CSI's pods", async () => {
+    const run = await evaluateStack("prod");
+    const credential = run.one(CREDENTIAL, "mesh-prod-cloud-provider");
+    expect(credential.inputs).toMatchObject({
+      name: "mesh-prod-cloud-provider",
+      roles: ["member", "load-balancer_member"],
+      unrestricted: false,
+    });
+    const id = cloudConfig(run)["application-credential-id"];
+    expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    // A rotated credential changes the annotation, which restarts the pods (the chart does not).
+    for (const annotations of cinderAnnotations(run)) {
+      expect(annotations).toEqual({ "istio-openstack.io/cloud-credential-id": id });
+    }
+  });
+
+  it("rotates it by generation: a new name under the same URN, so pulumi up creates the new one before deleting the old", async () => {
+    const run = await evaluateStack("prod", { cloudProviderCredentialGeneration: 2, cloudProviderRoles: ["member"] });
+    expect(run.one(CREDENTIAL, "mesh-prod-cloud-provider").inputs).toMatchObject({
+      name: "mesh-prod-cloud-provider-2",
+      roles: ["member"],
+    });
+  });
+
+  it("uses a given credential and creates none; its secret stays a secret", async () => {
+    const given = { id: "0123456789abcdef0123456789abcdef", secret: "given-secret" };
+    const run = await evaluateStack(
+      "prod",
+      { cloudProviderCredential: given },
+      { secretKeys: ["cloudProviderCredential"] },
+    );
+    expect(run.ofType(CREDENTIAL)).toHaveLength(0);
+    expect(cloudConfig(run)).toMatchObject({
+      "application-credential-id": given.id,
+      "application-credential-secret": given.secret,
+    });
+    expect(run.one(RELEASE, "openstack-cloud-controller-manager").secretInputs).toContain("values");
+    for (const annotations of cinderAnnotations(run)) {
+      expect(annotations).toEqual({ "istio-openstack.io/cloud-credential-id": given.id });
+    }
+  });
+
+  it("takes Keystone and the region from the deployer's OS_* variables when the stack gives none", async () => {
+    process.env.OS_AUTH_URL = "https://identity.example.net/v3";
+    process.env.OS_REGION_NAME = "RegionTwo";
+    try {
+      const run = await evaluateStack("dev", { keystoneUrl: undefined });
+      expect(cloudConfig(run)).toMatchObject({ "auth-url": "https://identity.example.net/v3", region: "RegionTwo" });
+    } finally {
+      delete process.env.OS_AUTH_URL;
+      delete process.env.OS_REGION_NAME;
+    }
+  });
+});

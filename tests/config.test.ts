@@ -404,3 +404,95 @@ describe("a secret value never appears in a configuration error", () => {
     );
   });
 });
+
+describe("the in-cluster cloud provider's Keystone and credential", () => {
+  const appCredDeployer = {
+    source: 'clouds.yaml entry "ci" (/etc/openstack/clouds.yaml)',
+    authUrl: "https://keystone.example.com:5000/v3",
+    applicationCredential: true,
+  };
+  const parse = (
+    stack: string,
+    overrides: Record<string, unknown>,
+    deployer?: typeof appCredDeployer,
+    secrets: string[] = [],
+  ) => parseStackConfig({ ...rawConfig(stack, overrides, secrets), ...(deployer ? { deployer } : {}) }, stack);
+  const message = (run: () => unknown): string => {
+    try {
+      run();
+    } catch (error) {
+      return (error as ConfigError).message;
+    }
+    throw new Error("accepted");
+  };
+
+  it("takes keystoneUrl from the deployer's credentials when the stack gives none", () => {
+    const deployer = { ...appCredDeployer, applicationCredential: false };
+    expect(parse("prod", { keystoneUrl: undefined }, deployer).keystoneUrl).toBe(
+      "https://keystone.example.com:5000/v3",
+    );
+    // Given wins.
+    expect(parse("prod", {}, deployer).keystoneUrl).toBe("https://keystone.example.com:5000/v3");
+  });
+
+  it("refuses a kubeadm stack whose Keystone URL cannot be known, naming keystoneUrl", () => {
+    expect(message(() => parse("dev", { keystoneUrl: undefined }))).toMatch(
+      /istio-openstack:keystoneUrl: required in kubeadm mode \(the in-cluster cloud provider logs in there\), and the deployer's credentials \(unknown credentials\) name no Keystone URL: set it/,
+    );
+    // No in-cluster provider, no Keystone URL needed.
+    expect(() => parse("dev", { keystoneUrl: undefined, clusterMode: "openstack-only" })).not.toThrow();
+  });
+
+  it("refuses http:// for keystoneUrl (given or derived) and chart repositories outside dev, unless allowed", () => {
+    const httpDeployer = {
+      ...appCredDeployer,
+      authUrl: "http://keystone.internal:5000/v3",
+      applicationCredential: false,
+    };
+    expect(message(() => parse("staging", { keystoneUrl: undefined }, httpDeployer))).toMatch(
+      /istio-openstack:keystoneUrl: sends the cluster's application credential over plain http outside dev, refused in staging.*\(got "http:\/\/keystone\.internal:5000\/v3"\)/,
+    );
+    expect(
+      message(() => parse("prod", { chartRepositories: { "tigera-operator": "http://mirror.internal/charts" } })),
+    ).toMatch(/istio-openstack:chartRepositories\.tigera-operator: fetches what runs in the cluster over plain http/);
+    expect(() => parse("dev", { keystoneUrl: "http://keystone.internal:5000/v3" })).not.toThrow();
+    expect(() =>
+      parse("prod", { keystoneUrl: "http://keystone.internal:5000/v3", allowInsecureHttp: true }),
+    ).not.toThrow();
+  });
+
+  it("a deployer with an application credential must give the in-cluster one (Keystone refuses it the creation)", () => {
+    expect(message(() => parse("prod", {}, appCredDeployer))).toMatch(
+      /istio-openstack:cloudProviderCredential: required: you deploy with an application credential \(clouds\.yaml entry "ci" .*\), and Keystone refuses a restricted one .*\(openstack application credential create mesh-prod-cloud-provider --role member --role load-balancer_member\) .* pulumi config set --secret cloudProviderCredential/,
+    );
+    expect(() => parse("prod", { deployerCredentialUnrestricted: true }, appCredDeployer)).not.toThrow();
+    const given = { id: "0123456789abcdef0123456789abcdef", secret: "s3cret" };
+    const config = parse("prod", { cloudProviderCredential: given }, appCredDeployer, ["cloudProviderCredential"]);
+    expect(config.cloudProviderCredential).toEqual(given);
+  });
+
+  it("a given credential takes no roles or generation, and its secret is never printed", () => {
+    const malformed = message(() =>
+      parse("prod", { cloudProviderCredential: { id: "not-an-id", secret: "s3cret" } }, undefined, [
+        "cloudProviderCredential",
+      ]),
+    );
+    expect(malformed).toMatch(/cloudProviderCredential\.id: expected a Keystone id .*\(got \[secret\]\)/);
+    expect(malformed).not.toContain("not-an-id");
+    const text = message(() =>
+      parse(
+        "prod",
+        {
+          cloudProviderCredential: { id: "0123456789abcdef0123456789abcdef", secret: "s3cret" },
+          cloudProviderRoles: ["member"],
+          cloudProviderCredentialGeneration: 2,
+        },
+        undefined,
+        ["cloudProviderCredential"],
+      ),
+    );
+    expect(text).toMatch(/cloudProviderRoles: only applies to the credential the program creates/);
+    expect(text).toMatch(/cloudProviderCredentialGeneration: only applies to the credential the program creates/);
+    expect(text).not.toContain("s3cret");
+  });
+});

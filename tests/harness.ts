@@ -67,7 +67,10 @@ export async function evaluateStack(
   await jest.isolateModulesAsync(async () => {
     const { runUnderMocks } = require("../tools/mocks") as typeof import("../tools/mocks");
     const { parseStackConfig } = require("../stacks/load") as typeof import("../stacks/load");
-    const parsed = parseStackConfig({ values, secretKeys: new Set(options.secretKeys ?? []) }, stack);
+    const { readDeployerCredentials } = require("../stacks/deployer") as typeof import("../stacks/deployer");
+    // As the program reads it: the deployer's credentials from this process's environment.
+    const deployer = readDeployerCredentials(values.openstackCloud);
+    const parsed = parseStackConfig({ values, secretKeys: new Set(options.secretKeys ?? []), deployer }, stack);
     const run = await runUnderMocks(() => require("../index"), {
       project: PROJECT,
       stack,

@@ -8,6 +8,7 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { stringify as toYaml } from "yaml";
+import { readDeployerCredentials } from "../stacks/deployer";
 import { ConfigError } from "../stacks/errors";
 import { PROJECT, parseStackConfig, type StackConfig } from "../stacks/load";
 import { readStackFile } from "../stacks/stackFile";
@@ -124,7 +125,9 @@ export async function evaluateStack(
   );
   const secretKeys = new Set(file.secretKeys.filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length)));
   const otherKeys = Object.keys(file.values).filter((k) => !k.startsWith(prefix));
-  const config = parseStackConfig({ values, secretKeys, otherKeys }, stack);
+  // The deployer's credentials as `pulumi up` on this machine would find them (keystoneUrl's fallback).
+  const deployer = readDeployerCredentials(values.openstackCloud);
+  const config = parseStackConfig({ values, secretKeys, otherKeys, deployer }, stack);
   const run = await runUnderMocks(() => require("../index"), {
     project: PROJECT,
     stack,

@@ -81,7 +81,7 @@ export function kubernetesLayer(
   infrastructure: Infrastructure,
   bootstrap: ClusterBootstrap,
 ): ClusterAccess {
-  const { apiEndpoint, controlPlane, workerPools, network, applicationCredential } = infrastructure;
+  const { apiEndpoint, controlPlane, workerPools, network, cloudCredential } = infrastructure;
   const kubernetesCluster = new KubernetesCluster(
     `${config.clusterName}-cluster`,
     {
@@ -103,10 +103,11 @@ export function kubernetesLayer(
       networkMtu: config.networkMtu,
       chartRepositories: config.chartRepositories,
       cloud: pulumi.output({
+        // Config validation guarantees a Keystone URL in kubeadm mode (given, or the deployer's).
         authUrl: config.keystoneUrl as string,
-        ...(config.openstackRegion ? { region: config.openstackRegion } : {}),
-        applicationCredentialId: applicationCredential.id,
-        applicationCredentialSecret: applicationCredential.secret,
+        ...(cloudRegion(config) ? { region: cloudRegion(config) } : {}),
+        applicationCredentialId: cloudCredential.id,
+        applicationCredentialSecret: cloudCredential.secret,
         floatingNetworkId: network.externalNetworkId,
         subnetId: network.subnetId,
       }),
@@ -118,8 +119,14 @@ export function kubernetesLayer(
           pool.nodes.flatMap((node) => (node.floatingIp ? [node.floatingIp.apply((ip) => `${ip}/32`)] : [])),
         ),
       ],
+      credentialId: cloudCredential.id,
     },
     { parent, providers: { kubernetes: kubernetesCluster.provider } },
   );
   return { provider: kubernetesCluster.provider, kubeconfig: kubernetesCluster.kubeconfig, addonsReady: addons.ready };
+}
+
+/** The region the cloud provider works in: the stack's, else the deployer's (clouds.yaml or OS_REGION_NAME). */
+function cloudRegion(config: StackConfig): string | undefined {
+  return config.openstackRegion ?? config.deployer.region;
 }

@@ -3,7 +3,7 @@
  * the cloud provider's application credential, the admin key pair and the node pools.
  */
 import * as openstack from "@pulumi/openstack";
-import type * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "@pulumi/pulumi";
 import type { WorkerPoolConfig } from "../../stacks/keys/compute";
 import type { StackConfig } from "../../stacks/load";
 import { keyPairName } from "../compute/keyPair";
@@ -20,9 +20,16 @@ export interface Infrastructure {
   readonly apiEndpoint: ApiEndpoint;
   readonly controlPlane: NodePool;
   readonly workerPools: readonly NodePool[];
-  readonly applicationCredential: openstack.identity.ApplicationCredential;
+  /** The in-cluster cloud provider's application credential: given by the stack, or created here. */
+  readonly cloudCredential: CloudCredential;
   /** What the nodes boot with; carries the cluster's PKI when clusterMode is kubeadm. */
   readonly nodeUserData: NodeUserData;
+}
+
+export interface CloudCredential {
+  readonly id: pulumi.Output<string>;
+  /** Secret. */
+  readonly secret: pulumi.Output<string>;
 }
 
 type PoolDefaults = Pick<NodePoolArgs, "clusterName" | "networkId" | "subnetId" | "keyPairName" | "protect">;
@@ -81,16 +88,7 @@ export function openstackLayer(
     onOpenstack,
   );
 
-  // The cloud-controller-manager and Cinder CSI authenticate with a credential of their own, revocable alone.
-  const applicationCredential = new openstack.identity.ApplicationCredential(
-    resourceName(clusterName, "cloud-provider"),
-    {
-      name: resourceName(clusterName, "cloud-provider"),
-      description: `${clusterName}: OpenStack cloud-controller-manager and Cinder CSI (managed by Pulumi)`,
-      unrestricted: false,
-    },
-    onOpenstackResource,
-  );
+  const cloudCredential = inClusterCredential(config, onOpenstackResource);
 
   const keyPair = config.sshPublicKey
     ? new openstack.compute.Keypair(
@@ -131,8 +129,41 @@ export function openstackLayer(
     workerPool(config, pool, poolDefaults, network, nodeUserData, onOpenstack),
   );
 
-  return { network, apiEndpoint, controlPlane, workerPools, applicationCredential, nodeUserData };
+  return { network, apiEndpoint, controlPlane, workerPools, cloudCredential, nodeUserData };
 }
+
+/**
+ * The cloud-controller-manager and Cinder CSI authenticate with a credential of their own, revocable
+ * alone: the stack's (cloudProviderCredential), or one created here with only the roles they need.
+ * Keystone access rules are not used: every service whose keystonemiddleware lacks `service_type`
+ * refuses tokens that carry them (keystonemiddleware auth_token, validate_allowed_request), which
+ * would break the cloud provider on many clouds; roles are enforced everywhere. Its name carries
+ * cloudProviderCredentialGeneration, so a bump replaces it (create, hand over, delete the old one).
+ */
+function inClusterCredential(config: StackConfig, opts: pulumi.CustomResourceOptions): CloudCredential {
+  const given = config.cloudProviderCredential;
+  if (given) return { id: pulumi.output(given.id), secret: pulumi.secret(given.secret) };
+  const generation = config.cloudProviderCredentialGeneration;
+  const name = resourceName(config.clusterName, "cloud-provider", ...(generation > 0 ? [generation] : []));
+  const credential = new openstack.identity.ApplicationCredential(
+    resourceName(config.clusterName, "cloud-provider"),
+    {
+      name,
+      description: `${config.clusterName}: OpenStack cloud-controller-manager and Cinder CSI (managed by Pulumi)`,
+      roles: config.cloudProviderRoles ?? [...CLOUD_PROVIDER_ROLES],
+      unrestricted: false,
+    },
+    opts,
+  );
+  return { id: credential.id, secret: credential.secret };
+}
+
+/**
+ * What the cloud provider needs: `member` (Nova servers, Neutron ports and floating IPs, Cinder
+ * volumes) and `load-balancer_member`, the role Octavia's default policy asks for
+ * (docs.openstack.org/octavia/latest/configuration/policy.html).
+ */
+export const CLOUD_PROVIDER_ROLES = ["member", "load-balancer_member"] as const;
 
 function workerPool(
   config: StackConfig,

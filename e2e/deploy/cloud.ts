@@ -52,7 +52,7 @@ export interface Snapshot {
       members: { id: string; name: string; address: string; protocol_port: number; provisioning_status: string }[];
     }[];
   }[];
-  readonly application_credentials: { id: string; name: string; unrestricted: boolean }[];
+  readonly application_credentials: { id: string; name: string; unrestricted: boolean; roles: string[] }[];
 }
 
 /** Names of what a snapshot holds, for messages: "servers=3, ports=4". Empty string when nothing. */

@@ -97,7 +97,8 @@ def snapshot(conn, prefixes):
                           "vip_address": x.vip_address, "listeners": listeners, "pools": pools})
     out["load_balancers"] = balancers
     out["application_credentials"] = [
-        {"id": c.id, "name": c.name, "unrestricted": c.unrestricted}
+        {"id": c.id, "name": c.name, "unrestricted": c.unrestricted,
+         "roles": sorted(r.get("name") for r in c.roles or [])}
         for c in conn.identity.application_credentials(user=conn.current_user_id) if named(prefixes, c.name)]
     return out
 

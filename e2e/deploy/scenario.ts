@@ -346,6 +346,8 @@ async function assertMainOnOpenstack(
     const credential = snap.application_credentials.find((c) => c.name === `${main}-cloud-provider`);
     assert(credential, `no application credential ${main}-cloud-provider`);
     assertEqual(credential.unrestricted, false, "application credential is restricted");
+    // Only the roles the cloud provider needs, not every role of the deployer.
+    assertEqual(credential.roles, ["load-balancer_member", "member"], "roles of the application credential");
     assertEqual(
       credential.id,
       stateIdOf(state, "openstack:identity/applicationCredential:ApplicationCredential", `${main}-cloud-provider`),

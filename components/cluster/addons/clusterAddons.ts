@@ -18,6 +18,8 @@ export interface ClusterAddonsArgs {
   readonly cloud: pulumi.Input<Omit<CloudConfigInput, "clusterName">>;
   /** Addresses a kubelet may have in its serving certificate (node subnet, node floating IPs). */
   readonly nodeAddressPrefixes: pulumi.Input<pulumi.Input<string>[]>;
+  /** The application credential's id (not a secret): rolls Cinder CSI when the credential is rotated. */
+  readonly credentialId: pulumi.Input<string>;
 }
 
 /**
@@ -75,7 +77,7 @@ export class ClusterAddons extends pulumi.ComponentResource {
       "openstack-cinder-csi",
       clusterCharts.openstackCinderCsi,
       "kube-system",
-      cinderCsiValues(args.clusterName),
+      pulumi.output(args.credentialId).apply((id) => cinderCsiValues(args.clusterName, id)),
       [occm],
     );
     // Its pods tolerate only the control-plane taint: they wait for OCCM to initialize the nodes.

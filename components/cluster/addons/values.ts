@@ -98,6 +98,12 @@ export function occmValues(input: CloudConfigInput): OccmValues {
 
 export interface CinderCsiValues {
   readonly secret: { readonly enabled: true; readonly create: false; readonly name: string; readonly filename: string };
+  readonly csi: {
+    readonly plugin: {
+      readonly nodePlugin: { readonly podAnnotations: Readonly<Record<string, string>> };
+      readonly controllerPlugin: { readonly podAnnotations: Readonly<Record<string, string>> };
+    };
+  };
   readonly storageClass: {
     readonly enabled: true;
     readonly delete: { readonly isDefault: boolean; readonly allowVolumeExpansion: boolean };
@@ -106,10 +112,20 @@ export interface CinderCsiValues {
   readonly clusterID: string;
 }
 
-/** Reuses the cloud-controller-manager's secret (same namespace), so the credential lives in one place. */
-export function cinderCsiValues(clusterName: string): CinderCsiValues {
+/** Names the credential in Cinder CSI's pods, so a rotated one restarts them. */
+export const CLOUD_CREDENTIAL_ANNOTATION = "istio-openstack.io/cloud-credential-id";
+
+/**
+ * Reuses the cloud-controller-manager's secret (same namespace), so the credential lives in one
+ * place. That chart rolls its pods when the cloud config changes (its checksum/config annotation);
+ * this one has no such annotation and reads the secret once at start, so its pods carry the
+ * credential's id: a rotated credential restarts them before the old one is deleted.
+ */
+export function cinderCsiValues(clusterName: string, credentialId: string): CinderCsiValues {
+  const podAnnotations = { [CLOUD_CREDENTIAL_ANNOTATION]: credentialId };
   return {
     secret: { enabled: true, create: false, name: CLOUD_CONFIG_SECRET, filename: "cloud.conf" },
+    csi: { plugin: { nodePlugin: { podAnnotations }, controllerPlugin: { podAnnotations } } },
     storageClass: {
       enabled: true,
       delete: { isDefault: true, allowVolumeExpansion: true },
