@@ -105,9 +105,20 @@ const networkMode: Rule = (config) => {
   const existingKeys = ["existingNetworkId", "existingSubnetId", "existingRouterId"] as const;
   if (config.networkMode === "existing") {
     // The router too: the API's floating IP needs it, and its gateway address is admitted to the API.
-    return existingKeys
+    const missing: ConfigProblem[] = existingKeys
       .filter((name) => config[name] === undefined)
       .map((name) => ({ path: name, expected: "required when networkMode is existing" }));
+    return config.networkMtu === undefined
+      ? missing
+      : [
+          ...missing,
+          {
+            path: "networkMtu",
+            given: config.networkMtu,
+            expected:
+              "only used when networkMode is create: an existing network's MTU is its own (read from Neutron, the pod network's is derived from it); remove it",
+          },
+        ];
   }
   if (config.networkMode === "create") {
     return existingKeys

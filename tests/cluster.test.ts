@@ -214,3 +214,28 @@ describe("the in-cluster cloud provider's credential and Keystone", () => {
     }
   });
 });
+
+describe("Calico's MTU follows the node network's", () => {
+  const calicoMtu = (run: Evaluation) =>
+    (run.one(RELEASE, "calico").inputs.values as { installation: { calicoNetwork: { mtu: number } } }).installation
+      .calicoNetwork.mtu;
+
+  it("a network the program creates: networkMtu minus the VXLAN header", async () => {
+    expect(calicoMtu(await evaluateStack("dev", { networkMtu: 9000 }))).toBe(8950);
+    expect(calicoMtu(await evaluateStack("dev"))).toBe(1400);
+  });
+
+  it("a bring-your-own network: its own MTU as Neutron reports it, not a default", async () => {
+    const [network, subnet, router] = [
+      "1a2b3c4d-5e6f-4a8b-9c0d-1e2f3a4b5c6d",
+      "5c0b1f9e-7a2d-4e8b-9c3f-1d2e3f4a5b6c",
+      "9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a",
+    ];
+    const run = await evaluateStack(
+      "dev",
+      { networkMode: "existing", existingNetworkId: network, existingSubnetId: subnet, existingRouterId: router },
+      { fixtures: { subnets: { [subnet]: { cidr: "10.20.0.0/22" } }, networks: { [network]: { mtu: 1400 } } } },
+    );
+    expect(calicoMtu(run)).toBe(1350);
+  });
+});

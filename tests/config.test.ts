@@ -72,6 +72,18 @@ describe("bad configuration is refused with the key named", () => {
     ["MTU too small", "dev", { networkMtu: 1200 }, /istio-openstack:networkMtu: must be at least 1280.*\(got 1200\)/],
     ["MTU too large", "dev", { networkMtu: 9001 }, /istio-openstack:networkMtu: must be at most 9000/],
     [
+      "an MTU for a network the program does not create",
+      "dev",
+      {
+        networkMode: "existing",
+        existingNetworkId: "1a2b3c4d-5e6f-4a8b-9c0d-1e2f3a4b5c6d",
+        existingSubnetId: "5c0b1f9e-7a2d-4e8b-9c3f-1d2e3f4a5b6c",
+        existingRouterId: "9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a",
+        networkMtu: 1450,
+      },
+      /istio-openstack:networkMtu: only used when networkMode is create: an existing network's MTU is its own/,
+    ],
+    [
       "integer given as text",
       "dev",
       { controlPlaneCount: "three" },

@@ -66,7 +66,8 @@ export class ClusterNetwork extends pulumi.ComponentResource {
    */
   readonly routerGatewayCidr: pulumi.Output<string>;
   readonly nodeCidr: pulumi.Output<string>;
-  readonly mtu: pulumi.Output<number | undefined>;
+  /** The node network's MTU as Neutron reports it: the pod network's MTU is derived from it. */
+  readonly mtu: pulumi.Output<number>;
   readonly externalNetworkId: pulumi.Output<string>;
   readonly externalNetworkName: pulumi.Output<string>;
   readonly securityGroupIds: SecurityGroupIds;
@@ -138,9 +139,15 @@ export class ClusterNetwork extends pulumi.ComponentResource {
       this.routerGatewayCidr = openstack.networking
         .getRouterOutput({ routerId: existing.routerId }, { parent: this })
         .externalFixedIps.apply((ips) => `${routerGatewayAddress(existing.routerId, ips)}/32`);
+      // The network's own MTU, not networkMtu: a 1400-MTU network with Calico at 1450 - 50 drops large packets silently.
       this.mtu = openstack.networking
         .getNetworkOutput({ networkId: existing.networkId }, { parent: this })
-        .apply((network) => network.mtu);
+        .apply(({ mtu }) => {
+          if (mtu === undefined || mtu <= 0) {
+            throw new Error(`network ${existing.networkId} reports no MTU: Neutron's net-mtu extension is needed`);
+          }
+          return mtu;
+        });
       // Security rules are derived from nodeCidr: refuse to open them for a CIDR the subnet does not have.
       this.nodeCidr = existingCidr.apply((actual) => checkExistingSubnetCidr(existing.subnetId, actual, args.nodeCidr));
       this.routerReady = [];

@@ -100,7 +100,7 @@ export function kubernetesLayer(
     {
       clusterName: config.clusterName,
       podCidr: config.podCidr,
-      networkMtu: config.networkMtu,
+      networkMtu: network.mtu,
       chartRepositories: config.chartRepositories,
       cloud: pulumi.output({
         // Config validation guarantees a Keystone URL in kubeadm mode (given, or the deployer's).

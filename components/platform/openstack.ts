@@ -5,6 +5,7 @@
 import * as openstack from "@pulumi/openstack";
 import * as pulumi from "@pulumi/pulumi";
 import type { WorkerPoolConfig } from "../../stacks/keys/compute";
+import { DEFAULT_NETWORK_MTU } from "../../stacks/keys/network";
 import type { StackConfig } from "../../stacks/load";
 import { keyPairName } from "../compute/keyPair";
 import { NodePool, type NodePoolArgs } from "../compute/nodePool";
@@ -207,7 +208,7 @@ function networkPlacement(config: StackConfig): NetworkPlacement {
   }
   return {
     mode: "create",
-    mtu: config.networkMtu,
+    mtu: config.networkMtu ?? DEFAULT_NETWORK_MTU,
     dnsNameservers: config.dnsNameservers,
     allocationPool: {
       ...(config.allocationPoolStart ? { start: config.allocationPoolStart } : {}),

@@ -2,6 +2,9 @@ import { z } from "zod";
 import { key } from "../spec";
 import { cidr, ipv4, nonEmptyString, openstackUuid } from "../types";
 
+/** The MTU of a network the program creates, unless networkMtu says otherwise: Neutron's usual for VXLAN tenant networks. */
+export const DEFAULT_NETWORK_MTU = 1450;
+
 export const networkKeys = {
   networkMode: key({
     type: "string",
@@ -26,9 +29,10 @@ export const networkKeys = {
   networkMtu: key({
     type: "integer",
     description:
-      "MTU of the node network (1280-9000). Tenant VXLAN networks are usually 1450; the CNI subtracts its own overhead from it.",
+      "create mode: MTU of the node network (1280-9000); tenant VXLAN networks are usually 1450. Refused in existing mode, where the network's own MTU is read from Neutron. The CNI subtracts its own overhead from it.",
     schema: z.int().min(1280, "must be at least 1280 (IPv6 minimum)").max(9000, "must be at most 9000 (jumbo frames)"),
-    default: 1450,
+    optional: true,
+    defaultText: `${DEFAULT_NETWORK_MTU} in create mode`,
   }),
   dnsNameservers: key({
     type: "array",

@@ -12,7 +12,8 @@ import {
 export interface ClusterAddonsArgs {
   readonly clusterName: string;
   readonly podCidr: string;
-  readonly networkMtu: number;
+  /** The node network's MTU (Neutron's): Calico subtracts its VXLAN overhead. */
+  readonly networkMtu: pulumi.Input<number>;
   readonly chartRepositories: ChartRepositoryOverrides;
   /** Inputs of the OpenStack cloud config; the application credential secret makes the values secret. */
   readonly cloud: pulumi.Input<Omit<CloudConfigInput, "clusterName">>;
@@ -60,7 +61,7 @@ export class ClusterAddons extends pulumi.ComponentResource {
       "calico",
       clusterCharts.tigeraOperator,
       "tigera-operator",
-      tigeraOperatorValues({ podCidr: args.podCidr, networkMtu: args.networkMtu }),
+      pulumi.output(args.networkMtu).apply((networkMtu) => tigeraOperatorValues({ podCidr: args.podCidr, networkMtu })),
       [calicoCrds],
     );
     // Nodes stay tainted "uninitialized" until the cloud-controller-manager has seen them.
