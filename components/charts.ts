@@ -64,3 +64,26 @@ export function chartRelease(
     opts,
   );
 }
+
+/**
+ * A pinned chart whose objects the Kubernetes provider applies itself, server-side, with no Helm
+ * release record (helm.v4.Chart renders the chart like `helm template`). For charts too large for
+ * one: Helm keeps every release in a Secret, limited to 1 MiB, and Calico's CRD chart makes one of
+ * about 951 KB (../shared/charts/README.md); Calico asks for its CRDs to be created or applied
+ * server-side, never with client-side apply (the last-applied annotation cannot hold them).
+ */
+export function chartObjects(
+  logicalName: string,
+  args: Omit<ChartReleaseArgs, "releaseName" | "createNamespace">,
+  opts: pulumi.ComponentResourceOptions,
+): k8s.helm.v4.Chart {
+  return new k8s.helm.v4.Chart(
+    logicalName,
+    {
+      namespace: args.namespace,
+      ...resolveChart(args.chart, args.chartRepositories),
+      values: args.values as pulumi.Input<Record<string, pulumi.Input<unknown>>>,
+    },
+    opts,
+  );
+}

@@ -86,7 +86,11 @@ beforeAll(async () => {
     const run = await evaluateStack(scenario.stack, scenario.overrides ?? {}, {
       secretKeys: scenario.secretKeys ?? [],
     });
-    for (const release of run.ofType("kubernetes:helm.sh/v3:Release")) {
+    // Helm releases, and charts the provider renders itself (helm.v4.Chart): both take values.
+    for (const release of [
+      ...run.ofType("kubernetes:helm.sh/v3:Release"),
+      ...run.ofType("kubernetes:helm.sh/v4:Chart"),
+    ]) {
       seen.push({
         scenario: scenario.name,
         release: release.name,

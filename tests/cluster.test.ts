@@ -56,13 +56,15 @@ describe.each([
     // Every add-on release goes through that provider.
     const addons = run.ofType(RELEASE).filter((r) => r.parent?.includes("ClusterAddons"));
     expect(addons.map((r) => r.name)).toEqual([
-      "calico-crds",
       "calico",
       "openstack-cloud-controller-manager",
       "openstack-cinder-csi",
       "kubelet-csr-approver",
     ]);
     for (const release of addons) expect(release.provider).toMatch(new RegExp(`mesh-${stack}-cluster-k8s::`));
+    expect(run.one("kubernetes:helm.sh/v4:Chart", "calico-crds").provider).toMatch(
+      new RegExp(`mesh-${stack}-cluster-k8s::`),
+    );
   });
 
   it("keeps kubeconfig, user data and the application credential secret", () => {
@@ -237,5 +239,44 @@ describe("Calico's MTU follows the node network's", () => {
       { fixtures: { subnets: { [subnet]: { cidr: "10.20.0.0/22" } }, networks: { [network]: { mtu: 1400 } } } },
     );
     expect(calicoMtu(run)).toBe(1350);
+  });
+});
+
+describe("Calico's CRDs", () => {
+  it("are applied server-side by the provider (helm.v4.Chart), with no Helm release record, before the operator", async () => {
+    const run = await evaluateStack("prod");
+    const releasesOfCrdChart = run
+      .ofType(RELEASE)
+      .filter(
+        (r) =>
+          r.inputs.chart === "crd.projectcalico.org.v1" || String(r.inputs.chart).endsWith("/crd.projectcalico.org.v1"),
+      );
+    expect(releasesOfCrdChart).toEqual([]);
+    const crds = run.one("kubernetes:helm.sh/v4:Chart", "calico-crds");
+    expect(crds.inputs).toMatchObject({ chart: "crd.projectcalico.org.v1", version: "v3.32.4" });
+    expect(crds.inputs).not.toHaveProperty("skipCrds");
+    // The cluster's provider applies server-side.
+    const provider = run.one("pulumi:providers:kubernetes", "mesh-prod-cluster-k8s");
+    expect(String(provider.inputs.enableServerSideApply)).toBe("true");
+    expect(run.one(RELEASE, "calico").dependsOn).toContain(crds.key);
+  });
+
+  it("need server-side apply: the largest is past client-side apply's annotation limit, and fits a Kubernetes object", () => {
+    const { readdirSync, readFileSync } = require("node:fs") as typeof import("node:fs");
+    const path = require("node:path") as typeof import("node:path");
+    const { parseAllDocuments } = require("yaml") as typeof import("yaml");
+    const dir = path.join(__dirname, "..", "..", "shared", "charts", "crd.projectcalico.org.v1", "crds");
+    const files = readdirSync(dir, { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".yaml"));
+    const sizes = files.flatMap((file) =>
+      parseAllDocuments(readFileSync(path.join(dir, file), "utf8"))
+        .map((document) => document.toJSON() as unknown)
+        .filter(Boolean)
+        .map((crd) => JSON.stringify(crd).length),
+    );
+    const largest = Math.max(...sizes);
+    // kubectl's client-side apply stores the whole object in an annotation, limited to 256 KiB.
+    expect(largest).toBeGreaterThan(256 * 1024);
+    // etcd accepts requests up to 1.5 MiB: room left for server-side apply's managed fields.
+    expect(largest).toBeLessThan(1024 * 1024);
   });
 });

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { clusterCharts, type PinnedChart } from "../../../lib/versions";
-import { type ChartRepositoryOverrides, chartRelease } from "../../charts";
+import { type ChartRepositoryOverrides, chartObjects, chartRelease } from "../../charts";
 import {
   type CloudConfigInput,
   cinderCsiValues,
@@ -56,7 +56,18 @@ export class ClusterAddons extends pulumi.ComponentResource {
         { parent: this, dependsOn },
       );
 
-    const calicoCrds = release("calico-crds", clusterCharts.calicoCrds, "tigera-operator", {});
+    // Applied server-side by the provider, no release record: as a Helm release this chart's record
+    // would take 951 KB of a Secret's 1 MiB. The operator's release waits for every CRD.
+    const calicoCrds = chartObjects(
+      "calico-crds",
+      {
+        chart: clusterCharts.calicoCrds,
+        namespace: "tigera-operator",
+        values: {},
+        chartRepositories: args.chartRepositories,
+      },
+      { parent: this },
+    );
     const calico = release(
       "calico",
       clusterCharts.tigeraOperator,
