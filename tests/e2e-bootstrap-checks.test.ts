@@ -14,7 +14,9 @@ import {
   withCertificatesDir,
 } from "../e2e/bootstrap/checks";
 import { CIS_FLAGS, checkAuditLog, checkFlags, type HardeningRing, PROBE_SECRET } from "../e2e/bootstrap/hardening";
+import { acceptedByDryRun, crdFiles, namespacesFirst, programObjects } from "../e2e/bootstrap/objects";
 import { deterministicEcKey, selfSignedCert } from "../tools/mocks/pki";
+import { evaluateStack } from "./harness";
 
 describe("e2e bootstrap checks", () => {
   it("finds the kubernetes Service IP of a service CIDR", () => {
@@ -131,5 +133,39 @@ describe("the ring's hardening checks can fail", () => {
       /value is in the audit log/,
     );
     expect(check([])).toThrow(/expected one audit event/);
+  });
+});
+
+describe("the objects the bootstrap ring dry-runs on the real API server (e2e/bootstrap/objects.ts)", () => {
+  it("takes every Kubernetes object the program creates, not Helm releases or reads, and the namespaces they need", async () => {
+    const run = await evaluateStack("prod", { kialiHost: "mesh.example.com", kialiTlsSecret: "mesh-tls" });
+    const objects = programObjects(run.resources);
+    const kinds = new Set(objects.map((o) => o.kind));
+    for (const kind of [
+      "Namespace",
+      "Secret",
+      "PeerAuthentication",
+      "Gateway",
+      "VirtualService",
+      "PersistentVolumeClaim",
+    ])
+      expect(kinds).toContain(kind);
+    expect(kinds).not.toContain("Release");
+    // The ingress Service is read (Service.get), never created: no inputs, so not an object to apply.
+    expect(objects.every((o) => typeof o.metadata.name === "string")).toBe(true);
+    const namespaces = namespacesFirst(run.resources, objects);
+    for (const o of objects) if (o.metadata.namespace) expect(namespaces).toContain(o.metadata.namespace);
+  });
+
+  it("counts the objects kubectl's dry run accepted, and lists CRD files that exist", () => {
+    const output = [
+      "namespace/istio-system serverside-applied (server dry run)",
+      "peerauthentication.security.istio.io/default serverside-applied (server dry run)",
+      "Error from server: something else",
+    ].join("\n");
+    expect(acceptedByDryRun(output)).toBe(2);
+    const files = crdFiles(path.resolve(__dirname, "..", "..", "shared", "charts"));
+    expect(files.length).toBeGreaterThan(10);
+    for (const file of files) expect(statSync(file).isFile()).toBe(true);
   });
 });

@@ -113,9 +113,23 @@ function countByType(resources: readonly RecordedResource[]): [string, number][]
 export async function evaluateStack(
   stack: string,
   stackFile?: string,
-  options: { keySalt?: string } = {},
+  options: {
+    keySalt?: string;
+    /** Extra config (keys without the project prefix, values as the engine passes them), e.g. a test variant. */
+    overrides?: { readonly values: Readonly<Record<string, string>>; readonly secretKeys: readonly string[] };
+  } = {},
 ): Promise<{ config: StackConfig; run: MockRun }> {
-  const file = readStackFile(projectDir, stack, stackFile);
+  const read = readStackFile(projectDir, stack, stackFile);
+  const prefixed = (k: string) => `${PROJECT}:${k}`;
+  const file = options.overrides
+    ? {
+        values: {
+          ...read.values,
+          ...Object.fromEntries(Object.entries(options.overrides.values).map(([k, v]) => [prefixed(k), v])),
+        },
+        secretKeys: [...read.secretKeys, ...options.overrides.secretKeys.map(prefixed)],
+      }
+    : read;
   // Validate first, exactly as the program will: a bad config never reaches the mocks.
   const prefix = `${PROJECT}:`;
   const values = Object.fromEntries(

@@ -5,7 +5,8 @@
  * Prints one JSON document (an EvaluatedStack) on stdout. It holds private keys: the parent keeps it
  * in memory and in its scratch dir only.
  *
- *   tsx e2e/bootstrap/evaluate.ts <stack> [--mesh-variant]   (the latter prints only the mesh variant's objects)
+ *   tsx e2e/bootstrap/evaluate.ts <stack> [--mesh-variant | --observability-variant]
+ *   (a variant prints only that variant's objects: objects.ts MESH_VARIANT, OBJECT_VARIANT)
  */
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -14,7 +15,14 @@ import * as path from "node:path";
 import { parse, stringify } from "yaml";
 import { freshKeySalt } from "../../tools/mocks";
 import { evaluateStack } from "../../tools/plan";
-import { type KubernetesObject, MESH_VARIANT, mergeObjects, namespacesFirst, programObjects } from "./objects";
+import {
+  type KubernetesObject,
+  MESH_VARIANT,
+  mergeObjects,
+  namespacesFirst,
+  OBJECT_VARIANT,
+  programObjects,
+} from "./objects";
 
 export interface EvaluatedNode {
   /** Logical name of the openstack.compute.Instance. */
@@ -59,8 +67,8 @@ export interface EvaluatedStack {
  * The stack's program objects in the mesh variant (objects.ts MESH_VARIANT): its stack file plus those
  * keys, evaluated in a process of its own (the program's modules are cached per process).
  */
-function meshVariantObjects(stack: string): KubernetesObject[] {
-  const output = execFileSync(process.execPath, [...process.execArgv, __filename, stack, "--mesh-variant"], {
+function meshVariantObjects(stack: string, variant = "--mesh-variant"): KubernetesObject[] {
+  const output = execFileSync(process.execPath, [...process.execArgv, __filename, stack, variant], {
     encoding: "utf8",
     maxBuffer: 64 * 1024 * 1024,
   });
@@ -85,6 +93,12 @@ async function printMeshVariantObjects(stack: string): Promise<void> {
   }
 }
 
+/** The stack with OBJECT_VARIANT's config (published UIs, Alertmanager with its secret receiver). */
+async function printObservabilityVariantObjects(stack: string): Promise<void> {
+  const { run } = await evaluateStack(stack, undefined, { overrides: OBJECT_VARIANT });
+  process.stdout.write(JSON.stringify(programObjects(run.resources)));
+}
+
 async function main(stack: string): Promise<void> {
   const started = process.hrtime.bigint();
   const { config, run } = await evaluateStack(stack, undefined, { keySalt: freshKeySalt() });
@@ -99,7 +113,10 @@ async function main(stack: string): Promise<void> {
   };
   const computed = (key: string) => run.computedOutputs[key] ?? {};
 
-  const objects = mergeObjects(programObjects(run.resources), meshVariantObjects(stack));
+  const objects = mergeObjects(
+    mergeObjects(programObjects(run.resources), meshVariantObjects(stack)),
+    meshVariantObjects(stack, "--observability-variant"),
+  );
   const floatingIp = only("openstack:networking/floatingIp:FloatingIp", (n) => n.endsWith("-api"));
   const loadBalancers = ofType("openstack:loadbalancer/loadBalancer:LoadBalancer");
   const gate = only("command:local:Command", (n) => n.endsWith("-readyz"));
@@ -142,10 +159,14 @@ async function main(stack: string): Promise<void> {
 if (require.main === module) {
   const stack = process.argv[2];
   if (!stack) {
-    process.stderr.write("usage: tsx e2e/bootstrap/evaluate.ts <stack> [--mesh-variant]\n");
+    process.stderr.write("usage: tsx e2e/bootstrap/evaluate.ts <stack> [--mesh-variant | --observability-variant]\n");
     process.exit(2);
   }
-  (process.argv[3] === "--mesh-variant" ? printMeshVariantObjects(stack) : main(stack)).catch((error: unknown) => {
+  const variants: Record<string, (stack: string) => Promise<void>> = {
+    "--mesh-variant": printMeshVariantObjects,
+    "--observability-variant": printObservabilityVariantObjects,
+  };
+  (variants[process.argv[3] ?? ""] ?? main)(stack).catch((error: unknown) => {
     process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     process.exit(1);
   });

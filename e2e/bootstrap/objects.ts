@@ -20,6 +20,20 @@ export interface KubernetesObject {
   readonly [field: string]: unknown;
 }
 
+/**
+ * Config the bootstrap ring adds to every stack to validate the objects only some configurations
+ * create (the UIs published through the gateway, Alertmanager's secret configuration), beside the
+ * stack's own objects. Values as the engine passes them (strings; YAML documents as JSON).
+ */
+export const OBJECT_VARIANT = {
+  values: {
+    kialiHost: "mesh.example.com",
+    kialiTlsSecret: "mesh-tls",
+    alertmanagerReceiver: JSON.stringify({ webhook_configs: [{ url: "https://alerts.example.com/hook" }] }),
+  },
+  secretKeys: ["alertmanagerReceiver"],
+} as const;
+
 /** Resource types that are not objects of the cluster's API (Helm releases are the charts' business). */
 const NOT_OBJECTS = /^kubernetes:(helm\.sh\/|yaml\/|kustomize\/)/;
 
