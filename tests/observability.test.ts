@@ -168,6 +168,13 @@ describe("Prometheus: one scrape per Istio target", () => {
   });
 });
 
+/** The committed dev stack, evaluated once for every test that reads it. */
+let devRun: Promise<Evaluation> | undefined;
+const devOnce = () => {
+  devRun ??= evaluateStack("dev");
+  return devRun;
+};
+
 const ofRelease = (run: Evaluation, release: string) =>
   run.one("kubernetes:helm.sh/v3:Release", `mesh-${run.config.stack}-${release}`).inputs.values as Record<
     string,
@@ -189,7 +196,7 @@ const EXISTING = {
 describe("Kiali's credentials: a read-only Grafana user, a stable signing key, view-only", () => {
   let dev: Evaluation;
   beforeAll(async () => {
-    dev = await evaluateStack("dev");
+    dev = await devOnce();
   });
 
   it("Kiali logs in to Grafana as a Viewer whose password only reaches Grafana and Kiali through a Secret", () => {
@@ -303,7 +310,7 @@ describe("Kiali's credentials: a read-only Grafana user, a stable signing key, v
 
 describe("links that work for whoever opens Kiali", () => {
   it("without kialiHost: Kiali links to the port-forward URLs the stack outputs name", async () => {
-    const run = await evaluateStack("dev");
+    const run = await devOnce();
     const kiali = ofRelease(run, "kiali") as unknown as ReturnType<typeof kialiValues>;
     const outputs = run.outputs.observability as { grafana: { url: string }; tracing: { url: string } };
     expect(kiali.external_services.grafana.external_url).toBe(outputs.grafana.url);
@@ -349,7 +356,7 @@ describe("Istio dashboards arrive, match the Istio version, or fail the deploy",
   const dashboards = (run: Evaluation) => ofRelease(run, "grafana") as unknown as ReturnType<typeof grafanaValues>;
 
   it("downloaded from the Istio release in use, every download able to fail the init container", async () => {
-    const run = await evaluateStack("dev");
+    const run = await devOnce();
     const grafana = dashboards(run);
     const version = run.config.istioRevisions.at(-1);
     const entries = Object.values(grafana.dashboards.istio);
@@ -419,7 +426,7 @@ describe("Jaeger keeps the traces it is configured to keep", () => {
   });
 
   it("dev: memory, bounded, with resource limits; no volume", async () => {
-    const run = await evaluateStack("dev");
+    const run = await devOnce();
     const values = jaegerOf(run);
     const config = values.userconfig as unknown as Config;
     expect(Object.values(config.extensions.jaeger_storage.backends)).toEqual([
