@@ -4,6 +4,8 @@ import { type Evaluation, evaluateStack } from "./harness";
 const INSTANCE = "openstack:compute/instance:Instance";
 const SERVER_GROUP = "openstack:compute/serverGroup:ServerGroup";
 const RELEASE = "kubernetes:helm.sh/v3:Release";
+const PORT = "openstack:networking/port:Port";
+const LOAD_BALANCER = "openstack:loadbalancer/loadBalancer:LoadBalancer";
 
 function serverGroupIdOf(instance: RecordedResource): unknown {
   return (instance.inputs.schedulerHints as { group: string }[])[0].group;
@@ -102,6 +104,29 @@ describe("the API endpoint", () => {
       "openstack:networking/routerInterface:RouterInterface::mesh-prod-router-nodes",
     );
     expect(run.outputs.apiEndpoint).toMatch(/^https:\/\/198\.51\.100\.\d+:6443$/);
+  });
+
+  it("HA: the VIP is a port created first and given to Octavia, so the nodes boot while Octavia builds the load balancer", async () => {
+    const run = await evaluateStack("prod");
+    const vip = run.one(PORT, "mesh-prod-api-vip");
+    const loadBalancer = run.one(LOAD_BALANCER, "mesh-prod-api");
+    expect(loadBalancer.inputDependencies.vipPortId).toEqual([vip.key]);
+    expect(vip.options.protect).toBe(true);
+    const vipAddress = (run.computedOutputs[vip.key].allFixedIps as string[])[0];
+    for (const instance of run.ofType(INSTANCE)) {
+      // What a node boots with carries the VIP (a certificate SAN), never anything Octavia computes.
+      expect(instance.inputDependencies.userData).toContain(vip.key);
+      expect(instance.dependencies).not.toContain(loadBalancer.key);
+    }
+    const init = run.ofType(INSTANCE).find((i) => String(i.inputs.userData).includes("/init.yaml"));
+    expect(init?.inputs.userData).toContain(vipAddress);
+    const association = run.one("openstack:networking/floatingIpAssociate:FloatingIpAssociate", "mesh-prod-api");
+    expect(association.inputDependencies.portId).toEqual([vip.key]);
+    // The readiness gate still waits for the whole endpoint: listener, pool, monitor and members.
+    const gate = run.one("command:local:Command", "mesh-prod-cluster-readyz");
+    for (const r of run.resources.filter((r) => r.parent === "istio-openstack:endpoint:ApiEndpoint::mesh-prod-api")) {
+      expect(gate.dependencies).toContain(r.key);
+    }
   });
 
   it("single node: the floating IP goes on the control-plane port, no load balancer", async () => {

@@ -20,6 +20,7 @@ describe("Octavia listener allow list (perpetual diff found on a real Octavia)",
       new ApiEndpoint("t-api", {
         clusterName: "t",
         loadBalancer: true,
+        networkId: "network-id",
         subnetId: "subnet-id",
         floatingIpPool: "public",
         allowedCidrs: ["203.0.113.0/24", pulumi.output("10.20.0.0/22"), "198.51.100.0/24", "10.20.0.0/22"],

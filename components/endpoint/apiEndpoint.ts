@@ -8,6 +8,7 @@ export interface ApiEndpointArgs {
   readonly clusterName: string;
   /** HA: an Octavia load balancer with a floating IP on its VIP. Otherwise a floating IP for the only control-plane node. */
   readonly loadBalancer: boolean;
+  readonly networkId: pulumi.Input<string>;
   readonly subnetId: pulumi.Input<string>;
   readonly floatingIpPool: pulumi.Input<string>;
   /** Security group of the load balancer's VIP port. */
@@ -38,6 +39,13 @@ export interface ControlPlaneBackend {
  * The Kubernetes API address, known before any node boots so that it can go into the API server
  * certificate and kubeadm's controlPlaneEndpoint. Backends are attached once the control-plane
  * ports exist (`attach`).
+ *
+ * HA: the VIP is a Neutron port this component creates and hands to Octavia (`vipPortId`), so its
+ * address is known seconds into `pulumi up` and the nodes (whose certificates carry it) boot while
+ * Octavia boots its amphora, instead of after (docs/performance.md). Octavia leaves a VIP port it did
+ * not create in place when the load balancer is deleted (octavia allowed_address_pairs
+ * `deallocate_vip`: "will not be deleted by Octavia as it was not created by Octavia"); Pulumi
+ * deletes it after the load balancer. The address also survives a replacement of the load balancer.
  */
 export class ApiEndpoint extends pulumi.ComponentResource {
   /** The public address clients use: the floating IP. */
@@ -68,12 +76,32 @@ export class ApiEndpoint extends pulumi.ComponentResource {
       return;
     }
 
+    const securityGroupIds = args.securityGroupId ? { securityGroupIds: [args.securityGroupId] } : {};
+    const vipPort = new openstack.networking.Port(
+      resourceName(args.clusterName, "api", "vip"),
+      {
+        name: resourceName(args.clusterName, "api", "vip"),
+        description: `${args.clusterName} Kubernetes API VIP (managed by Pulumi)`,
+        networkId: args.networkId,
+        fixedIps: [{ subnetId: args.subnetId }],
+        ...securityGroupIds,
+        adminStateUp: true,
+      },
+      {
+        parent: this,
+        protect: args.protect,
+        // The address is in every node's certificate and kubeadm documents: never re-address the port in place.
+        ignoreChanges: ["fixedIps"],
+      },
+    );
     const loadBalancer = new openstack.loadbalancer.LoadBalancer(
       lbName,
       {
         name: lbName,
+        vipPortId: vipPort.id,
         vipSubnetId: args.subnetId,
-        ...(args.securityGroupId ? { securityGroupIds: [args.securityGroupId] } : {}),
+        // Octavia puts its own group on the VIP port; the provider sets ours back after the create, as before.
+        ...securityGroupIds,
         description: `${args.clusterName} Kubernetes API (managed by Pulumi)`,
       },
       { parent: this, protect: args.protect },
@@ -113,12 +141,13 @@ export class ApiEndpoint extends pulumi.ComponentResource {
       },
       { parent: this },
     );
+    // On the VIP port itself: the association does not wait for the amphora.
     new openstack.networking.FloatingIpAssociate(
       lbName,
-      { floatingIp: this.floatingIp.address, portId: loadBalancer.vipPortId },
+      { floatingIp: this.floatingIp.address, portId: vipPort.id },
       { parent: this, dependsOn: args.routerReady },
     );
-    this.internalAddress = loadBalancer.vipAddress;
+    this.internalAddress = vipPort.allFixedIps.apply((ips) => ips[0]);
     this.loadBalancerId = loadBalancer.id;
     this.registerOutputs({ address: this.address, internalAddress: this.internalAddress });
   }

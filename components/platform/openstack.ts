@@ -77,6 +77,7 @@ export function openstackLayer(
     {
       clusterName,
       loadBalancer: apiBehindLoadBalancer,
+      networkId: network.networkId,
       subnetId: network.subnetId,
       floatingIpPool: network.externalNetworkName,
       ...(network.securityGroupIds.apiLoadBalancer

@@ -28,11 +28,24 @@ export interface StateResource {
   readonly outputs: Record<string, unknown>;
 }
 
+/**
+ * How long the engine spent on one resource: from its step's start event to its outputs event (or
+ * its failure). The engine's event timestamps are whole seconds: a sub-second create reads 0 or 1.
+ */
+export interface ResourceTiming {
+  readonly urn: string;
+  readonly type: string;
+  readonly op: string;
+  readonly seconds: number;
+}
+
 export interface OperationResult {
   /** Every step the engine reported (same included). */
   readonly steps: Step[];
   readonly changeSummary: Record<string, number>;
   readonly run: RunResult;
+  /** up, refresh and destroy: each resource's step that was not `same`. */
+  readonly timings: ResourceTiming[];
 }
 
 /** Step types that create, replace or delete something. */
@@ -76,6 +89,45 @@ export function parseJsonStream(text: string): unknown[] {
 }
 
 type Json = Record<string, unknown>;
+
+/** What the event stream of `up/refresh/destroy --json` says: steps, the change summary, engine errors, timings. */
+export function engineEvents(stdout: string): {
+  steps: Step[];
+  changeSummary: Record<string, number>;
+  errors: string[];
+  timings: ResourceTiming[];
+} {
+  const events = parseJsonStream(stdout).filter((v): v is Json => typeof v === "object" && v !== null);
+  const steps: Step[] = [];
+  let changeSummary: Record<string, number> = {};
+  const errors: string[] = [];
+  const started = new Map<string, { op: string; at: number }>();
+  const timings: ResourceTiming[] = [];
+  for (const event of events) {
+    const at = Number(event.timestamp);
+    const pre = event.resourcePreEvent as { metadata?: { op: string; urn: string } } | undefined;
+    if (pre?.metadata) {
+      steps.push(stepOf(pre.metadata.op, pre.metadata.urn));
+      if (pre.metadata.op !== "same") started.set(pre.metadata.urn, { op: pre.metadata.op, at });
+    }
+    const done = (event.resOutputsEvent ?? event.resOpFailedEvent) as { metadata?: { urn: string } } | undefined;
+    const begun = done?.metadata ? started.get(done.metadata.urn) : undefined;
+    if (done?.metadata && begun) {
+      const { type } = stepOf(begun.op, done.metadata.urn);
+      timings.push({ urn: done.metadata.urn, type, op: begun.op, seconds: at - begun.at });
+      started.delete(done.metadata.urn);
+    }
+    const summary = event.summaryEvent as { resourceChanges?: Record<string, number> } | undefined;
+    if (summary?.resourceChanges) changeSummary = summary.resourceChanges;
+    const diagnostic = event.diagnosticEvent as { severity?: string; message?: string; urn?: string } | undefined;
+    if (diagnostic?.severity === "error") {
+      const where = diagnostic.urn ? `${stepOf("", diagnostic.urn).type} ${stepOf("", diagnostic.urn).name}: ` : "";
+      const text = `${where}${(diagnostic.message ?? "").replace(/\s+/g, " ").trim()}`;
+      if (!errors.includes(text)) errors.push(text);
+    }
+  }
+  return { steps, changeSummary, errors, timings };
+}
 
 export interface PulumiOptions {
   readonly repoRoot: string;
@@ -171,7 +223,7 @@ export class PulumiProject {
         result,
       );
     }
-    return { steps, changeSummary, run: result };
+    return { steps, changeSummary, run: result, timings: [] };
   }
 
   /** `pulumi preview` as a user runs it (text, not JSON), whatever its exit status. */
@@ -183,29 +235,14 @@ export class PulumiProject {
   private async operation(command: string, stack: string, extra: string[], timeoutSeconds: number) {
     const args = [command, "--stack", stack, "--yes", "--skip-preview", "--json", ...extra];
     const result = await this.pulumi(args, timeoutSeconds);
-    const events = parseJsonStream(result.stdout).filter((v): v is Json => typeof v === "object" && v !== null);
-    const steps: Step[] = [];
-    let changeSummary: Record<string, number> = {};
-    const errors: string[] = [];
-    for (const event of events) {
-      const pre = event.resourcePreEvent as { metadata?: { op: string; urn: string } } | undefined;
-      if (pre?.metadata) steps.push(stepOf(pre.metadata.op, pre.metadata.urn));
-      const summary = event.summaryEvent as { resourceChanges?: Record<string, number> } | undefined;
-      if (summary?.resourceChanges) changeSummary = summary.resourceChanges;
-      const diagnostic = event.diagnosticEvent as { severity?: string; message?: string; urn?: string } | undefined;
-      if (diagnostic?.severity === "error") {
-        const where = diagnostic.urn ? `${stepOf("", diagnostic.urn).type} ${stepOf("", diagnostic.urn).name}: ` : "";
-        const text = `${where}${(diagnostic.message ?? "").replace(/\s+/g, " ").trim()}`;
-        if (!errors.includes(text)) errors.push(text);
-      }
-    }
+    const { steps, changeSummary, errors, timings } = engineEvents(result.stdout);
     if (result.status !== 0) {
       throw new CommandError(
         `${describeFailure(result, 40, { stdout: false })}${errors.length ? `\nengine errors:\n  ${errors.join("\n  ")}` : ""}`,
         result,
       );
     }
-    return { steps, changeSummary, run: result };
+    return { steps, changeSummary, run: result, timings };
   }
 
   up(stack: string): Promise<OperationResult> {

@@ -315,6 +315,17 @@ async function assertMainOnOpenstack(
       [settings.nodeCidr, `group ${main}-control-plane`, `group ${main}-worker`].sort(),
       "sources the control-plane group admits on 6443",
     );
+    // The VIP is the stack's own port (created before the load balancer, given to Octavia), still
+    // carrying the API load balancer's security group after Octavia plugged it.
+    const vipPort = snap.ports.find((p) => p.id === lb.vip_port_id);
+    assertEqual(
+      lb.vip_port_id,
+      stateIdOf(state, PORT, `${main}-api-vip`),
+      "the load balancer's VIP port (the stack's)",
+    );
+    assertEqual(vipPort?.fixed_ips, [lb.vip_address], "the VIP port's address (the VIP)");
+    const apiGroup = snap.security_groups.find((g) => g.name === `${main}-api-lb`);
+    assertEqual(vipPort?.security_group_ids, [apiGroup?.id], "security groups of the VIP port");
     const vipFip = snap.floating_ips.filter((f) => f.port_id === lb.vip_port_id);
     assertEqual(vipFip.length, 1, "floating IPs on the load balancer's VIP port");
     assertEqual(vipFip[0].fixed_ip, lb.vip_address, "floating IP's fixed address (the VIP)");
@@ -375,6 +386,7 @@ export async function deployMain(ctx: Context): Promise<void> {
     () => pulumi.up(MAIN_STACK),
     (r) => JSON.stringify(r.changeSummary),
   );
+  bench.recordTypes("up (create)", up.timings);
   const notCreated = changed(up.steps).filter((s) => s.op !== "create");
   assert(notCreated.length === 0, `first up: expected only creates, got ${describe(notCreated)}`);
   let state = await pulumi.state(MAIN_STACK);
@@ -672,11 +684,12 @@ export async function destroyMain(ctx: Context, baseline: string[] | undefined):
   const { pulumi, bench, cloud, settings } = ctx;
   const state = await pulumi.state(MAIN_STACK);
   const ids = state.filter((r) => r.custom && r.id && !r.type.startsWith("pulumi:providers:"));
-  await bench.time(
+  const destroyed = await bench.time(
     "destroy",
     () => pulumi.destroy(MAIN_STACK),
     (r) => JSON.stringify(r.changeSummary),
   );
+  bench.recordTypes("destroy", destroyed.timings);
   assertEqual((await pulumi.state(MAIN_STACK)).filter((r) => r.custom).length, 0, "resources left in the state");
   await bench.time("assert nothing left (OpenStack APIs)", () =>
     eventually("nothing left", 180, async () => {

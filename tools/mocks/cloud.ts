@@ -61,16 +61,23 @@ function fakeFixedIp(name: string): string {
   return `10.20.${bytes[0] % 4}.${(bytes[1] % 200) + 20}`;
 }
 
+/** Addresses of the ports made so far, by id: Octavia reports a given VIP port's address as its VIP. */
+const portAddresses = new Map<string, string>();
+
 /** What OpenStack (and the tls and random providers) would compute for the resource types the program creates. */
 export const computedState: Record<string, StateFn> = {
-  "openstack:networking/port:Port": (name) => ({ allFixedIps: [fakeFixedIp(name)] }),
+  "openstack:networking/port:Port": (name) => {
+    const address = fakeFixedIp(name);
+    portAddresses.set(fakeId("openstack:networking/port:Port", name), address);
+    return { allFixedIps: [address] };
+  },
   "openstack:networking/subnet:Subnet": (_name, inputs) => ({ cidr: inputs.cidr }),
   "openstack:compute/instance:Instance": (name) => ({ accessIpV4: fakeFixedIp(name) }),
   "openstack:compute/keypair:Keypair": (_name, inputs) => ({ name: inputs.name }),
-  "openstack:loadbalancer/loadBalancer:LoadBalancer": (name) => ({
-    vipAddress: fakeFixedIp(`${name}-vip`),
-    vipPortId: fakeId("vip-port", name),
-  }),
+  "openstack:loadbalancer/loadBalancer:LoadBalancer": (name, inputs) =>
+    typeof inputs.vipPortId === "string"
+      ? { vipAddress: portAddresses.get(inputs.vipPortId) ?? fakeFixedIp(`${name}-vip`), vipPortId: inputs.vipPortId }
+      : { vipAddress: fakeFixedIp(`${name}-lb-vip`), vipPortId: fakeId("vip-port", name) },
   "openstack:identity/applicationCredential:ApplicationCredential": (name, _inputs, salt) => ({
     secret: `mock-application-credential-secret-${fakeRandomString(name, 12, salt)}`,
   }),
