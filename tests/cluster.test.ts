@@ -69,6 +69,28 @@ describe.each([
     );
   });
 
+  it("installs each add-on after what it really needs: Calico and OCCM side by side, Cinder CSI after both", () => {
+    const [crds, calico, occm, cinder] = [
+      "calico-crds",
+      "calico",
+      "openstack-cloud-controller-manager",
+      "openstack-cinder-csi",
+    ].map((name) => run.one(RELEASE, name));
+    const releases = new Set([crds, calico, occm, cinder].map((r) => r.key));
+    const onReleases = (r: RecordedResource) => r.dependencies.filter((d) => releases.has(d));
+    expect(onReleases(crds)).toEqual([]);
+    expect(onReleases(calico)).toEqual([crds.key]);
+    // OCCM runs on the host network and tolerates the not-ready taint: it initialises nodes before the CNI runs.
+    expect(onReleases(occm)).toEqual([]);
+    expect((occm.inputs.values as { tolerations: unknown[] }).tolerations).toContainEqual({
+      key: "node.kubernetes.io/not-ready",
+      operator: "Exists",
+      effect: "NoSchedule",
+    });
+    // Its pods need the pod network and initialised nodes, and it mounts OCCM's cloud-config Secret.
+    expect(onReleases(cinder).sort()).toEqual([calico.key, occm.key].sort());
+  });
+
   it("keeps kubeconfig, user data and the application credential secret", () => {
     expect(run.secretOutputs).toContain("kubeconfig");
     for (const instance of run.ofType(INSTANCE)) expect(instance.secretInputs).toContain("userData");

@@ -3,7 +3,8 @@
 // way the engine runs it (tools/criticalPath.ts, latencies in tools/latency.ts).
 import { criticalPath } from "../tools/criticalPath";
 import type { RecordedResource } from "../tools/mocks";
-import { evaluateProgram } from "./harness";
+import { unavoidableChain } from "../tools/unavoidable";
+import { evaluateProgram, evaluateStack } from "./harness";
 
 describe("the offline engine records the dependencies the real engine orders by", () => {
   it("an Output of another resource used as an input is a dependency, without dependsOn", async () => {
@@ -146,5 +147,32 @@ describe("the critical path", () => {
     expect(() => criticalPath([resource(PORT, "a", [key(PORT, "b")]), resource(PORT, "b", [key(PORT, "a")])])).toThrow(
       /dependency cycle/,
     );
+  });
+});
+
+describe("prod's pulumi up (issue 14's target)", () => {
+  it("has nothing avoidable on its critical path: at most 1.1 times the chain of unavoidable steps", async () => {
+    const run = await evaluateStack("prod");
+    const chain = unavoidableChain(run.resources);
+    expect(chain.map((s) => s.label)).toEqual([
+      "pulumi:providers:openstack openstack",
+      `${NETWORK} mesh-prod-network`,
+      "openstack:networking/subnet:Subnet mesh-prod-nodes",
+      `${PORT} mesh-prod-control-plane-0`,
+      `${INSTANCE} mesh-prod-control-plane-0`,
+      "mesh-prod-control-plane-0 bootstraps the API server",
+      "command:local:Command mesh-prod-cluster-readyz",
+      "pulumi:providers:kubernetes mesh-prod-cluster-k8s",
+      "kubernetes:helm.sh/v3:Release calico-crds",
+      "kubernetes:helm.sh/v3:Release calico",
+      "kubernetes:helm.sh/v3:Release mesh-prod-istiod-1-31-1",
+      "kubernetes:admissionregistration.k8s.io/v1:MutatingWebhookConfiguration mesh-prod-revision-tag-default",
+      "kubernetes:helm.sh/v3:Release mesh-prod-istio-ingressgateway",
+      "kubernetes:core/v1:Service mesh-prod-ingress-service",
+    ]);
+    const unavoidable = chain.reduce((sum, step) => sum + step.seconds, 0);
+    const path = criticalPath(run.resources);
+    expect(path.unknown).toEqual([]);
+    expect(path.seconds).toBeLessThanOrEqual(1.1 * unavoidable);
   });
 });

@@ -23,8 +23,14 @@ function evaluateMesh(stack: string, overrides: Record<string, unknown> = {}) {
     const config = parseStackConfig(rawConfig(stack, overrides), stack);
     const parent = new pulumi.ComponentResource("istio-openstack:index:Platform", config.clusterName, {});
     const provider = new k8s.Provider("k8s", { kubeconfig: "{}" }, { parent });
-    const addon = new pulumi.ComponentResource("istio-openstack:test:Addons", "addons", {}, { parent });
-    return meshOutputs(buildMeshLayers(parent, config, { provider, addonsReady: [addon] }));
+    const addon = (name: string) => new pulumi.ComponentResource("istio-openstack:test:Addons", name, {}, { parent });
+    const [podNetwork, cloudProvider, storage] = [addon("pod-network"), addon("cloud-provider"), addon("storage")];
+    return meshOutputs(
+      buildMeshLayers(parent, config, {
+        provider,
+        readiness: { pods: [podNetwork, cloudProvider], loadBalancers: [cloudProvider], volumes: [storage] },
+      }),
+    );
   });
 }
 
@@ -211,7 +217,12 @@ describe.each(["dev", "staging", "prod"])("the %s stack", (stack) => {
         },
       });
       expect(gateway.dependsOn).toEqual(
-        expect.arrayContaining([(parameters as RecordedResource).key, mustRelease(run, "istiod-1-31-1").key]),
+        expect.arrayContaining([
+          (parameters as RecordedResource).key,
+          mustRelease(run, "istiod-1-31-1").key,
+          // Its LoadBalancer Service gets its address from OCCM, which must outlive it on destroy.
+          "istio-openstack:test:Addons::cloud-provider",
+        ]),
       );
       // The address is read from the Service Istio generates, once the Gateway is programmed.
       const service = run.ofType("kubernetes:core/v1:Service").find((r) => r.name.endsWith("-ingress-service"));

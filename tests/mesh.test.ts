@@ -10,6 +10,10 @@ const MWC = "kubernetes:admissionregistration.k8s.io/v1:MutatingWebhookConfigura
 const CR = (kind: string, group: string) => `kubernetes:${group}:${kind}`;
 const PEER_AUTH = CR("PeerAuthentication", "security.istio.io/v1");
 const TELEMETRY = CR("Telemetry", "telemetry.istio.io/v1");
+const ADDONS = "istio-openstack:test:Addons";
+const [POD_NETWORK, CLOUD_PROVIDER, STORAGE] = ["pod-network", "cloud-provider", "storage"].map(
+  (n) => `${ADDONS}::${n}`,
+);
 
 function evaluateMesh(stack: string, overrides: Record<string, unknown> = {}) {
   return evaluateProgram(() => {
@@ -22,8 +26,12 @@ function evaluateMesh(stack: string, overrides: Record<string, unknown> = {}) {
     const config = parseStackConfig(rawConfig(stack, overrides), stack);
     const parent = new pulumi.ComponentResource("istio-openstack:index:Platform", config.clusterName, {});
     const provider = new k8s.Provider("k8s", { kubeconfig: "{}" }, { parent });
-    const addon = new pulumi.ComponentResource("istio-openstack:test:Addons", "addons", {}, { parent });
-    const layers = buildMeshLayers(parent, config, { provider, addonsReady: [addon] });
+    const addon = (name: string) => new pulumi.ComponentResource(ADDONS, name, {}, { parent });
+    const [podNetwork, cloudProvider, storage] = [addon("pod-network"), addon("cloud-provider"), addon("storage")];
+    const layers = buildMeshLayers(parent, config, {
+      provider,
+      readiness: { pods: [podNetwork, cloudProvider], loadBalancers: [cloudProvider], volumes: [storage] },
+    });
     const outputs = meshOutputs(layers);
     return { ...outputs, grafana: layers.observability.grafanaAdminPassword };
   });
@@ -50,20 +58,29 @@ describe.each(["dev", "staging", "prod"])("the %s stack's mesh", (stack) => {
     run = await evaluateMesh(stack);
   });
 
-  it("installs base → istiod → gateway in order, each waiting on what it needs", () => {
+  it("installs base → istiod → gateway in order, each waiting on what it needs and nothing else", () => {
     const base = byName(run, RELEASE, "istio-base");
     const istiod = byName(run, RELEASE, "istiod-1-31-1");
     const gateway = byName(run, RELEASE, "istio-ingressgateway");
-    expect(base.dependsOn).toEqual(expect.arrayContaining([`${NAMESPACE}::mesh-${stack}-ns-istio-system`]));
-    expect(base.dependsOn).toContain("istio-openstack:test:Addons::addons");
-    expect(istiod.dependsOn).toEqual([base.key]);
-    expect(gateway.dependsOn).toEqual(
-      expect.arrayContaining([
+    // CRDs and a webhook configuration, no pods: only the namespace, not the add-ons.
+    expect(base.dependsOn).toEqual([`${NAMESPACE}::mesh-${stack}-ns-istio-system`]);
+    const nameOf = (r: RecordedResource) => (r.inputs.metadata as { name: string }).name;
+    const meshNamespaces = run.ofType(NAMESPACE).filter((n) => ["istio-system", "istio-ingress"].includes(nameOf(n)));
+    expect(meshNamespaces).toHaveLength(2);
+    for (const ns of meshNamespaces) expect(ns.dependsOn).toEqual([]);
+    // Its pods need the pod network and initialised nodes.
+    expect(istiod.dependsOn).toEqual([base.key, POD_NETWORK, CLOUD_PROVIDER]);
+    // The tag's webhook injects its pods; OCCM gives its Service an address (and deletes the load balancer).
+    expect([...gateway.dependsOn].sort()).toEqual(
+      [
         istiod.key,
         `${MWC}::mesh-${stack}-revision-tag-default`,
+        `kubernetes:core/v1:Service::mesh-${stack}-revision-tag-default`,
         `${NAMESPACE}::mesh-${stack}-ns-istio-ingress`,
-      ]),
+        CLOUD_PROVIDER,
+      ].sort(),
     );
+    expect(gateway.dependsOn).not.toContain(STORAGE);
     expect(gateway.inputs).toMatchObject({ name: "istio-ingressgateway", namespace: "istio-ingress" });
     expect(values(base)).toMatchObject({ defaultRevision: "1-31-1" });
   });
@@ -91,7 +108,7 @@ describe.each(["dev", "staging", "prod"])("the %s stack's mesh", (stack) => {
     expect(run.resources.filter((r) => r.type !== "istio-openstack:index:Platform").every((r) => r.parent)).toBe(true);
   });
 
-  it("applies mesh policy and Kiali only after istiod serves; STRICT mTLS and token auth reach the cluster", () => {
+  it("applies mesh policy only after istiod serves; STRICT mTLS and token auth reach the cluster", () => {
     const istiod = byName(run, RELEASE, "istiod-1-31-1").key;
     const peer = run.ofType(PEER_AUTH);
     expect(peer.map((p) => [p.inputs.metadata, p.inputs.spec])).toEqual([
@@ -99,14 +116,29 @@ describe.each(["dev", "staging", "prod"])("the %s stack's mesh", (stack) => {
     ]);
     const telemetry = run.ofType(TELEMETRY);
     expect(telemetry).toHaveLength(1);
-    for (const r of [...peer, ...telemetry, byName(run, RELEASE, "kiali"), byName(run, RELEASE, "prometheus")]) {
-      expect(r.dependsOn).toContain(istiod);
-    }
+    for (const r of [...peer, ...telemetry]) expect(r.dependsOn).toContain(istiod);
     expect(values(byName(run, RELEASE, "kiali")).auth).toEqual({ strategy: "token" });
     const sampling = { dev: 100, staging: 10, prod: 1 }[stack];
     expect((telemetry[0].inputs.spec as { tracing: unknown[] }).tracing).toEqual([
       { providers: [{ name: "jaeger" }], randomSamplingPercentage: sampling },
     ]);
+  });
+
+  it("installs observability beside the mesh: each release waits for what its pods need, not for istiod or the others", () => {
+    const istioSystem = `${NAMESPACE}::mesh-${stack}-ns-istio-system`;
+    const releases = ["prometheus", "jaeger", "grafana", "kiali"].map((name) => byName(run, RELEASE, name));
+    const keys = new Set(releases.map((r) => r.key));
+    for (const release of releases) {
+      expect(release.dependsOn).toEqual(expect.arrayContaining([istioSystem, POD_NETWORK, CLOUD_PROVIDER]));
+      expect(release.dependsOn).not.toContain(byName(run, RELEASE, "istiod-1-31-1").key);
+      expect(release.dependencies.filter((d) => keys.has(d))).toEqual([]);
+    }
+    // Prometheus keeps its data on a volume of the default StorageClass.
+    expect(byName(run, RELEASE, "prometheus").dependsOn).toContain(STORAGE);
+    // Grafana and Kiali mount Secrets the program creates.
+    const secrets = (r: RecordedResource) => r.dependsOn.filter((d) => d.startsWith("kubernetes:core/v1:Secret::"));
+    expect(secrets(byName(run, RELEASE, "grafana")).length).toBeGreaterThanOrEqual(2);
+    expect(secrets(byName(run, RELEASE, "kiali")).length).toBeGreaterThanOrEqual(2);
   });
 
   it("Prometheus keeps the stack's retention; the gateway is sized and protected per environment", () => {

@@ -49,8 +49,8 @@ const STEPS: readonly { readonly why: string; readonly pick: Pick }[] = [
   {
     why: "the first control-plane node boots on its port (its address is in the node's kubeadm documents)",
     pick: (rs) => {
-      const init = rs.find(isInitNode);
-      return rs.find((r) => r.type === "openstack:networking/port:Port" && init?.dependencies.includes(r.key));
+      const bootsOn = rs.find(isInitNode)?.inputDependencies.networks ?? [];
+      return rs.find((r) => r.type === "openstack:networking/port:Port" && bootsOn.includes(r.key));
     },
   },
   { why: "Nova boots the node", pick: (rs) => rs.find(isInitNode) },

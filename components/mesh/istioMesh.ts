@@ -8,6 +8,9 @@
  *
  * Bracketed steps depend on the data plane mode and the ingress API (docs/mesh-modes.md). Every Helm
  * release waits for its resources; nothing Istio-specific is created before istiod is up.
+ * Each edge is a real dependency, nothing waits for order's sake (docs/performance.md): namespaces
+ * and CRDs need only the API server; istiod and the gateways' pods need a cluster that runs pods;
+ * a gateway's LoadBalancer Service needs the cloud provider.
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
@@ -78,8 +81,10 @@ export interface IstioMeshArgs {
   readonly podSecurity: MeshPodSecurity;
   /** Ambient: namespaces (of `namespaces`) that get a namespace-wide waypoint on their tag. */
   readonly waypoints: readonly string[];
-  /** What must be ready first (the cluster add-ons: CNI, cloud provider for the LoadBalancer, CSI). */
-  readonly after: readonly pulumi.Resource[];
+  /** What pods need first: the pod network and initialised nodes (the cluster add-ons). */
+  readonly podsReady: readonly pulumi.Resource[];
+  /** What a LoadBalancer Service needs for its address (and must outlive it): the cloud-controller-manager. */
+  readonly loadBalancersReady: readonly pulumi.Resource[];
 }
 
 export interface MeshPodSecurity {
@@ -92,6 +97,8 @@ export interface MeshPodSecurity {
 }
 
 export class IstioMesh extends pulumi.ComponentResource {
+  /** The istio-system Namespace (the observability layer installs there too). */
+  readonly istioSystem: k8s.core.v1.Namespace;
   /** The istiod releases (one per revision): everything Istio-specific depends on them. */
   readonly istiodReleases: readonly k8s.helm.v3.Release[];
   readonly ingressNamespace: string;
@@ -132,26 +139,27 @@ export class IstioMesh extends pulumi.ComponentResource {
       named("ns", ISTIO_NAMESPACE),
       ISTIO_NAMESPACE,
       podSecurityLabels(psa.system),
-      [...args.after],
+      [],
       child,
     );
+    this.istioSystem = istioSystem;
 
     // Waypoints are Gateways too: ambient needs the CRDs even with the classic ingress gateway. Before
     // istiod, as in Istio's ambient install order, so its Gateway controllers find them at start.
     const gatewayApiCrds =
       gatewayApi || ambient
-        ? new GatewayApiCrds(named("gateway-api-crds"), { clusterName: args.clusterName, after: args.after }, child)
-            .objects
+        ? new GatewayApiCrds(named("gateway-api-crds"), { clusterName: args.clusterName, after: [] }, child).objects
         : [];
 
     // CRDs come from the newest revision's base chart, so a canary's new CRDs exist before its istiod.
+    // No pods: it does not wait for the add-ons.
     const base = release(
       "istio-base",
       { ...meshCharts.base, version: args.plan.newest.version },
       "istio-base",
       ISTIO_NAMESPACE,
       baseValues(args.plan.defaultRevision),
-      [...args.after, istioSystem],
+      [istioSystem],
     );
 
     const istiod = new Map(
@@ -163,7 +171,8 @@ export class IstioMesh extends pulumi.ComponentResource {
           `istiod-${revision.name}`,
           ISTIO_NAMESPACE,
           istiodValues(revision, args.mesh, args.dataPlane),
-          [base, ...gatewayApiCrds],
+          // The CRDs, and a cluster that runs its pods (Helm would otherwise wait out the add-ons in its timeout).
+          [base, ...gatewayApiCrds, ...args.podsReady],
         ),
       ]),
     );
@@ -221,9 +230,13 @@ export class IstioMesh extends pulumi.ComponentResource {
         named("ns", placement.namespace),
         placement.namespace,
         { ...podSecurityLabels(psa.gateways), ...labels },
-        [...args.after],
+        [],
         child,
       );
+    // A LoadBalancer Service gets its address from the cloud-controller-manager, which must still run
+    // on destroy to delete the Service's Octavia load balancer.
+    const loadBalancer = (placement: GatewayPlacement) =>
+      placement.serviceType === "LoadBalancer" ? args.loadBalancersReady : [];
     const gatewayRelease = (placement: GatewayPlacement) =>
       release(
         placement.releaseName,
@@ -231,7 +244,8 @@ export class IstioMesh extends pulumi.ComponentResource {
         placement.releaseName,
         placement.namespace,
         gatewayValues(placement),
-        [gatewayNamespace(placement), ...this.istiodReleases, ...tagReady(placement.tag)],
+        // The tag's webhook injects the pods.
+        [gatewayNamespace(placement), ...this.istiodReleases, ...tagReady(placement.tag), ...loadBalancer(placement)],
       );
     const customResource = (object: Gateway, dependsOn: pulumi.Resource[], annotations: Record<string, string> = {}) =>
       new k8s.apiextensions.CustomResource(
@@ -261,7 +275,15 @@ export class IstioMesh extends pulumi.ComponentResource {
       // wait, for the classic gateway), for as long as a release may take.
       this.ingressReady = customResource(
         gateway,
-        [ns, configMap, ...gatewayApiCrds, ...this.istiodReleases, ...tagReady(args.ingress.tag), ...nodeAgents],
+        [
+          ns,
+          configMap,
+          ...gatewayApiCrds,
+          ...this.istiodReleases,
+          ...tagReady(args.ingress.tag),
+          ...nodeAgents,
+          ...loadBalancer(args.ingress),
+        ],
         { "pulumi.com/waitFor": "condition=Programmed", "pulumi.com/timeoutSeconds": "900" },
       );
       this.ingressService = generatedName(settings.name);

@@ -2,7 +2,11 @@
  * Observability: Prometheus (retention and a Cinder volume), Jaeger (the mesh's tracing provider),
  * Grafana (Istio dashboards, an admin password given or generated, a read-only user for Kiali) and
  * Kiali (token auth unless a stack asks, view-only by default, a stable session signing key), all in
- * istio-system, all after istiod serves. Optionally Kiali and Grafana behind the ingress gateway.
+ * istio-system. Optionally Kiali and Grafana behind the ingress gateway.
+ *
+ * None of them needs istiod or another of them to start (each reads the others by URL when asked):
+ * they install side by side once the cluster runs pods, Prometheus once volumes can be provisioned,
+ * Grafana and Kiali after the Secrets they mount (docs/performance.md).
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
@@ -65,8 +69,12 @@ export interface ObservabilityArgs {
   /** Alertmanager's receiver (secret config, kept secret here): Alertmanager is installed only with one. */
   readonly alertmanagerReceiver?: AlertmanagerReceiver;
   readonly kialiSigningKey?: pulumi.Output<string>;
-  /** istiod releases (and anything else that must serve first). */
-  readonly after: readonly pulumi.Resource[];
+  /** The namespace everything here goes into (istio-system, created by the mesh). */
+  readonly namespace: pulumi.Resource;
+  /** What pods need first: the pod network and initialised nodes. */
+  readonly podsReady: readonly pulumi.Resource[];
+  /** What a PersistentVolumeClaim needs (and must outlive it on destroy): the CSI driver. */
+  readonly volumesReady: readonly pulumi.Resource[];
 }
 
 export class Observability extends pulumi.ComponentResource {
@@ -83,7 +91,7 @@ export class Observability extends pulumi.ComponentResource {
         { releaseName, chart, namespace: ISTIO_NAMESPACE, values, chartRepositories: args.chartRepositories },
         { ...child, dependsOn },
       );
-    const after = [...args.after];
+    const pods = [args.namespace, ...args.podsReady];
 
     const alerting = args.alertmanagerReceiver
       ? [
@@ -95,18 +103,21 @@ export class Observability extends pulumi.ComponentResource {
                 [SECRETS.alertmanager.key]: pulumi.secret(toYaml(alertmanagerConfig(args.alertmanagerReceiver))),
               },
             },
-            { ...child, dependsOn: after },
+            { ...child, dependsOn: [args.namespace] },
           ),
         ]
       : [];
-    const prometheus = release(
+    // Its server (and Alertmanager's) keeps its data on a PersistentVolumeClaim of the default
+    // StorageClass; Alertmanager mounts its configuration Secret.
+    release(
       "prometheus",
       meshCharts.prometheus,
       prometheusValues({ ...args.prometheus, alertmanager: alerting.length > 0 }),
-      [...after, ...alerting],
+      [...pods, ...args.volumesReady, ...alerting],
     );
-    const traces = this.traceStorage(args, named, after);
-    const jaeger = release("jaeger", meshCharts.jaeger, jaegerValues(traces.settings), [...after, ...traces.claim]);
+    // Badger keeps traces on a claim of its own: the claim needs the CSI driver, the pods the claim.
+    const traces = this.traceStorage(args, named, [args.namespace, ...args.volumesReady]);
+    release("jaeger", meshCharts.jaeger, jaegerValues(traces.settings), [...pods, ...traces.claim]);
 
     const generated = (what: string) =>
       new random.RandomPassword(named(what), { length: 32, special: false }, child).result;
@@ -115,7 +126,7 @@ export class Observability extends pulumi.ComponentResource {
       new k8s.core.v1.Secret(
         named(what),
         { metadata: { name: secretName, namespace: ISTIO_NAMESPACE }, stringData },
-        { ...child, dependsOn: after },
+        { ...child, dependsOn: [args.namespace] },
       );
     const adminSecret = secret("grafana-admin", SECRETS.grafanaAdmin.name, {
       [SECRETS.grafanaAdmin.userKey]: "admin",
@@ -129,20 +140,17 @@ export class Observability extends pulumi.ComponentResource {
       [SECRETS.kialiSigningKey.key]: pulumi.secret(args.kialiSigningKey ?? generated("kiali-signing-key")),
     });
     const publicHost = args.publicHost ? { publicHost: args.publicHost } : {};
+    // Its pods mount both Secrets (the admin credential, and the password of Kiali's read-only user).
     const grafana = release("grafana", meshCharts.grafana, grafanaValues({ ...args.grafana, ...publicHost }), [
-      ...after,
+      ...pods,
       adminSecret,
       kialiGrafanaSecret,
-      prometheus,
     ]);
-
+    // Mounts its Secrets too. Prometheus, Grafana and Jaeger are only called when a user opens a view.
     const kiali = release("kiali", meshCharts.kiali, kialiValues({ ...args.kiali, ...publicHost }), [
-      ...after,
+      ...pods,
       kialiGrafanaSecret,
       signingKeySecret,
-      prometheus,
-      grafana,
-      jaeger,
     ]);
 
     const route = args.kialiRoute;
@@ -162,7 +170,7 @@ export class Observability extends pulumi.ComponentResource {
   private traceStorage(
     args: ObservabilityArgs,
     named: (...parts: string[]) => string,
-    after: pulumi.Resource[],
+    dependsOn: pulumi.Resource[],
   ): { settings: { storage: TraceStorage; resources: Resources }; claim: pulumi.Resource[] } {
     const { storage, resources } = args.jaeger;
     if (storage.type === "memory") return { settings: { storage, resources }, claim: [] };
@@ -177,7 +185,7 @@ export class Observability extends pulumi.ComponentResource {
           ...(storage.storageClass ? { storageClassName: storage.storageClass } : {}),
         },
       },
-      { parent: this, dependsOn: after },
+      { parent: this, dependsOn },
     );
     return {
       settings: { storage: { type: "badger", claimName, retention: storage.retention }, resources },

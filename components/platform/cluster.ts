@@ -16,14 +16,29 @@ import type { ApiEndpoint } from "../endpoint/apiEndpoint";
 import { allNodes } from "./nodes";
 import type { Infrastructure } from "./openstack";
 
+/**
+ * What a workload waits for, by what it needs (all empty for an existing cluster, which has them).
+ * Each list is also what must outlive the workload on destroy.
+ */
+export interface ClusterReadiness {
+  /** Ordinary pods: the pod network (Calico) and initialised nodes (the cloud-controller-manager). */
+  readonly pods: pulumi.Resource[];
+  /** A LoadBalancer Service's address: the cloud-controller-manager, which deletes its Octavia load balancer. */
+  readonly loadBalancers: pulumi.Resource[];
+  /** A PersistentVolumeClaim of the default StorageClass: Cinder CSI, which deletes its volume. */
+  readonly volumes: pulumi.Resource[];
+}
+
 /** How later layers reach the cluster: built here (kubeadm) or given (existing). */
 export interface ClusterAccess {
   readonly provider: k8s.Provider;
   /** Secret. */
   readonly kubeconfig: pulumi.Output<string>;
-  /** What the mesh waits for: CNI, cloud provider, CSI (nothing for an existing cluster). */
-  readonly addonsReady: pulumi.Resource[];
+  readonly readiness: ClusterReadiness;
 }
+
+/** An existing cluster comes with its network, cloud provider and storage. */
+export const READY_CLUSTER: ClusterReadiness = { pods: [], loadBalancers: [], volumes: [] };
 
 export type NodeUserDataFn = (
   node: NodeSpec,
@@ -123,7 +138,15 @@ export function kubernetesLayer(
     },
     { parent, providers: { kubernetes: kubernetesCluster.provider } },
   );
-  return { provider: kubernetesCluster.provider, kubeconfig: kubernetesCluster.kubeconfig, addonsReady: addons.ready };
+  return {
+    provider: kubernetesCluster.provider,
+    kubeconfig: kubernetesCluster.kubeconfig,
+    readiness: {
+      pods: [...addons.podNetwork, ...addons.cloudProvider],
+      loadBalancers: addons.cloudProvider,
+      volumes: addons.storage,
+    },
+  };
 }
 
 /** The region the cloud provider works in: the stack's, else the deployer's (clouds.yaml or OS_REGION_NAME). */

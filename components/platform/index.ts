@@ -6,7 +6,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../../stacks/load";
-import { type ClusterAccess, kubernetesLayer, nodeUserData } from "./cluster";
+import { type ClusterAccess, kubernetesLayer, nodeUserData, READY_CLUSTER } from "./cluster";
 import { buildMeshLayers, type MeshLayers } from "./mesh";
 import { type Infrastructure, openstackLayer } from "./openstack";
 
@@ -52,5 +52,5 @@ function existingCluster(parent: pulumi.Resource, kubeconfig: string): ClusterAc
     { kubeconfig: secretKubeconfig, enableServerSideApply: true },
     { parent },
   );
-  return { provider, kubeconfig: secretKubeconfig, addonsReady: [] };
+  return { provider, kubeconfig: secretKubeconfig, readiness: READY_CLUSTER };
 }

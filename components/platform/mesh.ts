@@ -83,7 +83,7 @@ export function meshPodSecurity(cni: boolean): MeshPodSecurity {
 export function buildMeshLayers(
   parent: pulumi.Resource,
   config: StackConfig,
-  cluster: Pick<ClusterAccess, "provider" | "addonsReady">,
+  cluster: Pick<ClusterAccess, "provider" | "readiness">,
 ): MeshLayers {
   const plan = planRevisions(config.istioRevisions, config.istioRevisionTags);
   // Kiali on its host: with Gateway API, listeners on the ingress Gateway and HTTPRoutes beside Kiali.
@@ -133,7 +133,8 @@ export function buildMeshLayers(
       namespaces: config.meshNamespaces,
       podSecurity: meshPodSecurity(istioCniEnabled(config)),
       waypoints: config.meshWaypoints,
-      after: cluster.addonsReady,
+      podsReady: cluster.readiness.pods,
+      loadBalancersReady: cluster.readiness.loadBalancers,
     },
     opts,
   );
@@ -182,7 +183,9 @@ export function buildMeshLayers(
       ...(config.grafanaAdminPassword ? { grafanaAdminPassword: pulumi.secret(config.grafanaAdminPassword) } : {}),
       ...(config.kialiSigningKey ? { kialiSigningKey: pulumi.secret(config.kialiSigningKey) } : {}),
       ...(config.alertmanagerReceiver ? { alertmanagerReceiver: config.alertmanagerReceiver } : {}),
-      after: [...mesh.istiodReleases],
+      namespace: mesh.istioSystem,
+      podsReady: cluster.readiness.pods,
+      volumesReady: cluster.readiness.volumes,
     },
     opts,
   );

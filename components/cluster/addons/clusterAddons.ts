@@ -28,11 +28,19 @@ export interface ClusterAddonsArgs {
  * Neutron network), the OpenStack cloud-controller-manager (node initialization, Octavia for
  * LoadBalancer Services), Cinder CSI with a default StorageClass, and the approver of the kubelets'
  * serving certificates (which the API server verifies). Installed by helm.v3.Release through the
- * cluster's provider (passed by the parent), in dependency order.
+ * cluster's provider (passed by the parent), each after what it really needs only: Calico and the
+ * cloud-controller-manager side by side, Cinder CSI and the approver after them.
  */
 export class ClusterAddons extends pulumi.ComponentResource {
-  /** What the mesh waits for: pods can be scheduled and LoadBalancer Services get addresses. */
-  readonly ready: pulumi.Resource[];
+  /** The pod network: what every pod off the host network needs. */
+  readonly podNetwork: pulumi.Resource[];
+  /**
+   * The cloud-controller-manager: nodes stay tainted "uninitialized" (no ordinary pod is scheduled)
+   * until it has seen them, and it gives LoadBalancer Services their Octavia address.
+   */
+  readonly cloudProvider: pulumi.Resource[];
+  /** Cinder CSI and its default StorageClass: what a PersistentVolumeClaim needs. */
+  readonly storage: pulumi.Resource[];
 
   constructor(name: string, args: ClusterAddonsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("istio-openstack:cluster:ClusterAddons", name, {}, opts);
@@ -75,7 +83,7 @@ export class ClusterAddons extends pulumi.ComponentResource {
       pulumi.output(args.networkMtu).apply((networkMtu) => tigeraOperatorValues({ podCidr: args.podCidr, networkMtu })),
       [calicoCrds],
     );
-    // Nodes stay tainted "uninitialized" until the cloud-controller-manager has seen them.
+    // Not after Calico: it runs on the host network and tolerates the not-ready taint (OCCM_TOLERATIONS).
     const occm = release(
       "openstack-cloud-controller-manager",
       clusterCharts.openstackCloudControllerManager,
@@ -83,18 +91,20 @@ export class ClusterAddons extends pulumi.ComponentResource {
       pulumi.secret(
         pulumi.output(args.cloud).apply((cloud) => occmValues({ ...cloud, clusterName: args.clusterName })),
       ),
-      [calico],
     );
+    // Kept after both: its controller pods need the pod network and an initialised node, and it
+    // mounts the cloud-config Secret the cloud-controller-manager's release creates.
     const cinder = release(
       "openstack-cinder-csi",
       clusterCharts.openstackCinderCsi,
       "kube-system",
       pulumi.output(args.credentialId).apply((id) => cinderCsiValues(args.clusterName, id)),
-      [occm],
+      [calico, occm],
     );
     // Its pods tolerate only the control-plane taint: they wait for OCCM to initialize the nodes.
     // Until it runs, kubelet serving CSRs stay pending (logs, exec and metrics wait, nothing else).
-    const approver = release(
+    // Nothing waits for it: only logs, exec and metrics need the kubelets' serving certificates.
+    release(
       "kubelet-csr-approver",
       clusterCharts.kubeletCsrApprover,
       "kube-system",
@@ -103,7 +113,9 @@ export class ClusterAddons extends pulumi.ComponentResource {
         .apply((ipPrefixes) => kubeletCsrApproverValues({ clusterName: args.clusterName, ipPrefixes })),
       [occm],
     );
-    this.ready = [calico, occm, cinder, approver];
+    this.podNetwork = [calico];
+    this.cloudProvider = [occm];
+    this.storage = [cinder];
     this.registerOutputs({});
   }
 }

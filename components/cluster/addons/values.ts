@@ -62,8 +62,29 @@ export interface CloudConfigInput {
   readonly clusterName: string;
 }
 
+export interface Toleration {
+  readonly key: string;
+  readonly operator?: "Exists" | "Equal";
+  readonly value?: string;
+  readonly effect: "NoSchedule" | "NoExecute";
+}
+
+/**
+ * Where the cloud-controller-manager may run: the chart's own tolerations (uninitialized nodes, the
+ * control plane) plus the not-ready taint a node carries until its CNI runs. With it, OCCM (on the
+ * host network) initialises nodes while Calico installs instead of after it, as upstream advises:
+ * kubernetes.io blog 2025-02-14 "The Cloud Controller Manager Chicken and Egg Problem",
+ * recommendation 4; kubernetes/cloud-provider-vsphere #339 (the same for vSphere's CCM).
+ */
+export const OCCM_TOLERATIONS: readonly Toleration[] = [
+  { key: "node.cloudprovider.kubernetes.io/uninitialized", value: "true", effect: "NoSchedule" },
+  { key: "node-role.kubernetes.io/control-plane", effect: "NoSchedule" },
+  { key: "node.kubernetes.io/not-ready", operator: "Exists", effect: "NoSchedule" },
+];
+
 /** The cloud.conf sections, keys spelled as cloud-provider-openstack reads them (dashes). */
 export interface OccmValues {
+  readonly tolerations: readonly Toleration[];
   readonly secret: { readonly enabled: true; readonly create: true; readonly name: string };
   readonly cloudConfig: {
     readonly global: Readonly<Record<string, string>>;
@@ -76,6 +97,7 @@ export const CLOUD_CONFIG_SECRET = "cloud-config";
 
 export function occmValues(input: CloudConfigInput): OccmValues {
   return {
+    tolerations: OCCM_TOLERATIONS,
     secret: { enabled: true, create: true, name: CLOUD_CONFIG_SECRET },
     cloudConfig: {
       global: {
