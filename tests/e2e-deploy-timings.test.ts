@@ -17,20 +17,26 @@ const stream = [
   { sequence: 6, timestamp: 103, resourcePreEvent: { metadata: { op: "create", urn: urn(PORT, "b") } } },
   { sequence: 7, timestamp: 103, resOutputsEvent: { metadata: { op: "create", urn: urn(PORT, "b") } } },
   { sequence: 8, timestamp: 110, resOpFailedEvent: { metadata: { op: "create", urn: urn(LB, "lb") }, status: 1 } },
-  { sequence: 9, timestamp: 111, summaryEvent: { resourceChanges: { create: 2, same: 1 } } },
+  {
+    sequence: 9,
+    timestamp: 100,
+    resourcePreEvent: { metadata: { op: "create", urn: urn("test:index:Group", "g"), new: { custom: false } } },
+  },
+  { sequence: 10, timestamp: 110, resOutputsEvent: { metadata: { op: "create", urn: urn("test:index:Group", "g") } } },
+  { sequence: 11, timestamp: 111, summaryEvent: { resourceChanges: { create: 2, same: 1 } } },
 ]
   .map((event) => JSON.stringify(event, null, 2))
   .join("\n");
 
 describe("the ring's per-resource timings", () => {
-  it("time every step that is not `same` from its start to its outputs or failure", () => {
+  it("time every custom resource's step that is not `same` from its start to its outputs or failure", () => {
     const { timings, steps, changeSummary } = engineEvents(stream);
     expect(timings.map((t) => [t.type, t.op, t.seconds])).toEqual([
       [PORT, "create", 2],
       [PORT, "create", 0],
       [LB, "create", 10],
     ]);
-    expect(steps).toHaveLength(4);
+    expect(steps).toHaveLength(5);
     expect(changeSummary).toEqual({ create: 2, same: 1 });
   });
 

@@ -44,7 +44,7 @@ export interface OperationResult {
   readonly steps: Step[];
   readonly changeSummary: Record<string, number>;
   readonly run: RunResult;
-  /** up, refresh and destroy: each resource's step that was not `same`. */
+  /** up, refresh and destroy: each custom resource's step that was not `same`. */
   readonly timings: ResourceTiming[];
 }
 
@@ -90,6 +90,13 @@ export function parseJsonStream(text: string): unknown[] {
 
 type Json = Record<string, unknown>;
 
+interface StepMetadata {
+  readonly op: string;
+  readonly urn: string;
+  readonly old?: { readonly custom?: boolean };
+  readonly new?: { readonly custom?: boolean };
+}
+
 /** What the event stream of `up/refresh/destroy --json` says: steps, the change summary, engine errors, timings. */
 export function engineEvents(stdout: string): {
   steps: Step[];
@@ -105,10 +112,13 @@ export function engineEvents(stdout: string): {
   const timings: ResourceTiming[] = [];
   for (const event of events) {
     const at = Number(event.timestamp);
-    const pre = event.resourcePreEvent as { metadata?: { op: string; urn: string } } | undefined;
+    const pre = event.resourcePreEvent as { metadata?: StepMetadata } | undefined;
     if (pre?.metadata) {
-      steps.push(stepOf(pre.metadata.op, pre.metadata.urn));
-      if (pre.metadata.op !== "same") started.set(pre.metadata.urn, { op: pre.metadata.op, at });
+      const { op, urn } = pre.metadata;
+      steps.push(stepOf(op, urn));
+      // Components and the stack "finish" when their children do: only real operations are timed.
+      const custom = (pre.metadata.new ?? pre.metadata.old)?.custom !== false;
+      if (op !== "same" && custom) started.set(urn, { op, at });
     }
     const done = (event.resOutputsEvent ?? event.resOpFailedEvent) as { metadata?: { urn: string } } | undefined;
     const begun = done?.metadata ? started.get(done.metadata.urn) : undefined;
