@@ -317,6 +317,8 @@ export function quotaSummary(
       .map((subnet) => String(subnet.inputs.networkId)),
   ).size;
   const programLoadBalancers = count(TYPES.loadBalancer);
+  // A load balancer given a VIP port of the program's (vipPortId) has it counted among the ports already.
+  const octaviaMadeVips = ofType(TYPES.loadBalancer).filter((lb) => !lb.inputs.vipPortId).length;
   const clusterLbs = clusterLoadBalancers(releases);
   const gateways = clusterLbs.map((lb) => lb.release).join(", ");
   const boot = bootVolumes(instances);
@@ -351,7 +353,7 @@ export function quotaSummary(
       quota("network", "ports", count(TYPES.port), [
         { count: count(TYPES.routerInterface), by: "cloud", what: "router interface" },
         { count: networksWithDhcp, by: "cloud", what: "DHCP (or OVN metadata) port" },
-        { count: programLoadBalancers, by: "cloud", what: "API load balancer's VIP" },
+        { count: octaviaMadeVips, by: "cloud", what: "API load balancer's VIP" },
         { count: clusterLbs.length, by: "cluster", what: `VIP of ${gateways}'s load balancer` },
       ]),
       quota("network", "floating-ips", count(TYPES.floatingIp), [
