@@ -77,6 +77,12 @@ export const TYPE_LATENCY: Readonly<Record<string, Latency>> = {
   "kubernetes:telemetry.istio.io/v1:Telemetry": s(2, "Kubernetes API"),
   "kubernetes:networking.istio.io/v1:Gateway": s(2, "Kubernetes API"),
   "kubernetes:networking.istio.io/v1:VirtualService": s(2, "Kubernetes API"),
+  "kubernetes:gateway.networking.k8s.io/v1:Gateway": s(2, "Kubernetes API (a waypoint: not waited for)"),
+  "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute": s(2, "Kubernetes API"),
+  "kubernetes:core/v1:ConfigMap": s(2, "Kubernetes API"),
+  "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition": s(2, "Kubernetes API"),
+  "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy": s(2, "Kubernetes API"),
+  "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding": s(2, "Kubernetes API"),
 };
 
 /** Helm releases by chart: `helm install --wait` on a cluster whose prerequisites are ready [i14, helm]. */
@@ -88,6 +94,8 @@ export const CHART_LATENCY: Readonly<Record<string, Latency>> = {
   "kubelet-csr-approver": s(30, "approver Deployment ready"),
   base: s(15, "Istio CRDs and the default-revision webhook, no pods"),
   istiod: s(60, "istiod Deployment ready"),
+  cni: s(40, "istio-cni node agent on every node"),
+  ztunnel: s(40, "ztunnel node proxy on every node"),
   gateway: s(180, "gateway pods, then OCCM's Octavia load balancer for the Service until it has an address"),
   prometheus: s(90, "Cinder volume for the PVC, server ready"),
   jaeger: s(45, "Jaeger ready"),
@@ -112,6 +120,21 @@ export const GATE_AFTER_API = {
 
 const RELEASE = "kubernetes:helm.sh/v3:Release";
 
+/**
+ * A Gateway API Gateway Pulumi waits for (`pulumi.com/waitFor`): the ingress with `ingressApi:
+ * gateway-api`, which Istio deploys and OCCM gives a load balancer, like the gateway chart's release.
+ * Other Gateways (ambient's waypoints) are applied without waiting.
+ */
+export function isWaitedGateway(resource: RecordedResource): boolean {
+  const metadata = resource.inputs.metadata as { annotations?: Record<string, string> } | undefined;
+  return (
+    resource.type === "kubernetes:gateway.networking.k8s.io/v1:Gateway" &&
+    metadata?.annotations?.["pulumi.com/waitFor"] !== undefined
+  );
+}
+
+const GATEWAY_API_INGRESS = s(180, "Istio deploys the gateway, then OCCM's Octavia load balancer for its Service");
+
 /** The chart a Helm release installs: its name, or the last segment of an OCI reference. */
 export function chartOf(resource: RecordedResource): string {
   const chart = String(resource.inputs.chart ?? "");
@@ -125,6 +148,7 @@ export function latencyOf(resource: RecordedResource): Latency & { known: boolea
     const latency = CHART_LATENCY[chartOf(resource)];
     return latency ? { ...latency, known: true } : { ...UNKNOWN_LATENCY, known: false };
   }
+  if (isWaitedGateway(resource)) return { ...GATEWAY_API_INGRESS, known: true };
   if (
     resource.type === "openstack:loadbalancer/loadBalancer:LoadBalancer" &&
     resource.inputs.loadbalancerProvider === "ovn"

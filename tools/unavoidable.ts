@@ -5,7 +5,7 @@
  * with it. Steps a stack does not have (no network of its own, no cluster of its own) are left out.
  */
 import { bootstrapKey, gateLatency, isApiGate, isInitNode } from "./criticalPath";
-import { chartOf, latencyOf, NODE_BOOTSTRAP } from "./latency";
+import { chartOf, isWaitedGateway, latencyOf, NODE_BOOTSTRAP } from "./latency";
 import type { RecordedResource } from "./mocks";
 
 export interface UnavoidableStep {
@@ -30,7 +30,9 @@ const dependedOnBy =
     return candidates.find((c) => wanted?.dependencies.includes(c.key)) ?? candidates[0];
   };
 
-const GATEWAY = ofChart("gateway");
+/** The ingress gateway: the gateway chart's release (not an egress gateway's), or the Gateway API Gateway Pulumi waits for. */
+const GATEWAY = (r: RecordedResource) =>
+  (ofChart("gateway")(r) && r.inputs.name !== "istio-egressgateway") || isWaitedGateway(r);
 
 /** In order; `pick` finds the stack's resource for the step. The node's own bootstrap is added after its instance. */
 const STEPS: readonly { readonly why: string; readonly pick: Pick }[] = [
