@@ -52,6 +52,36 @@ describe("the offline engine records the dependencies the real engine orders by"
   });
 });
 
+describe("a component its provider implements (helm.v4.Chart)", () => {
+  it("is recorded as remote and takes its chart's time on the critical path", async () => {
+    const run = await evaluateProgram(() => {
+      const k8s = require("@pulumi/kubernetes") as typeof import("@pulumi/kubernetes");
+      const provider = new k8s.Provider("k8s", { kubeconfig: "{}" });
+      const crds = new k8s.helm.v4.Chart(
+        "crds",
+        { chart: "crd.projectcalico.org.v1", version: "v3.32.4" },
+        { provider },
+      );
+      new k8s.helm.v3.Release(
+        "calico",
+        { chart: "tigera-operator", version: "v3.32.4" },
+        { provider, dependsOn: [crds] },
+      );
+      return {};
+    });
+    const chart = run.one("kubernetes:helm.sh/v4:Chart", "crds");
+    expect(chart.remote).toBe(true);
+    const calico = run.one("kubernetes:helm.sh/v3:Release", "calico");
+    expect(calico.dependencies).toContain(chart.key);
+    const path = criticalPath(run.resources);
+    expect(path.chain.map((s) => [s.key, s.seconds])).toEqual([
+      ["pulumi:providers:kubernetes::k8s", 1],
+      [chart.key, 20],
+      [calico.key, 45],
+    ]);
+  });
+});
+
 /** A resource as the engine records it, for hand-built graphs. */
 function resource(
   type: string,
@@ -163,7 +193,7 @@ describe("prod's pulumi up (issue 14's target)", () => {
       "mesh-prod-control-plane-0 bootstraps the API server",
       "command:local:Command mesh-prod-cluster-readyz",
       "pulumi:providers:kubernetes mesh-prod-cluster-k8s",
-      "kubernetes:helm.sh/v3:Release calico-crds",
+      "kubernetes:helm.sh/v4:Chart calico-crds",
       "kubernetes:helm.sh/v3:Release calico",
       "kubernetes:helm.sh/v3:Release mesh-prod-istiod-1-31-1",
       "kubernetes:admissionregistration.k8s.io/v1:MutatingWebhookConfiguration mesh-prod-revision-tag-default",

@@ -92,7 +92,7 @@ function buildNodes(resources: readonly RecordedResource[]): { nodes: Map<string
     let latency: Latency = latencyOf(resource);
     const extra: string[] = [];
     if (!isApiGate(resource) && !latencyOf(resource).known) {
-      unknown.add(resource.type.endsWith(":Release") ? `chart ${resource.inputs.chart}` : resource.type);
+      unknown.add(resource.inputs.chart !== undefined ? `chart ${resource.inputs.chart}` : resource.type);
     }
     if (isApiGate(resource)) {
       latency = gateLatency(resource, byKey);
@@ -115,7 +115,7 @@ function buildNodes(resources: readonly RecordedResource[]): { nodes: Map<string
         ]),
       ].filter((key) => key !== resource.key),
       ...(lock ? { lock } : {}),
-      component: !resource.custom,
+      component: !resource.custom && !resource.remote,
     });
   }
   if (initNode) {

@@ -87,7 +87,7 @@ export const TYPE_LATENCY: Readonly<Record<string, Latency>> = {
 
 /** Helm releases by chart: `helm install --wait` on a cluster whose prerequisites are ready [i14, helm]. */
 export const CHART_LATENCY: Readonly<Record<string, Latency>> = {
-  "crd.projectcalico.org.v1": s(20, "Calico CRDs, ~1 MB release"),
+  "crd.projectcalico.org.v1": s(20, "Calico's CRDs applied server-side (~1 MB of objects)"),
   "tigera-operator": s(45, "operator ready; calico-node rolls out after Helm returns"),
   "openstack-cloud-controller-manager": s(40, "OCCM DaemonSet on the control plane"),
   "openstack-cinder-csi": s(60, "CSI controller and node plugins"),
@@ -119,6 +119,8 @@ export const GATE_AFTER_API = {
 } as const;
 
 const RELEASE = "kubernetes:helm.sh/v3:Release";
+/** helm.v4.Chart: the provider renders the chart and applies its objects server-side (no release). */
+const CHART = "kubernetes:helm.sh/v4:Chart";
 
 /**
  * A Gateway API Gateway Pulumi waits for (`pulumi.com/waitFor`): the ingress with `ingressApi:
@@ -143,8 +145,8 @@ export function chartOf(resource: RecordedResource): string {
 
 /** The latency of one resource; `known` is false where the tables had no figure. */
 export function latencyOf(resource: RecordedResource): Latency & { known: boolean } {
-  if (!resource.custom) return { seconds: 0, basis: "component", known: true };
-  if (resource.type === RELEASE) {
+  if (!resource.custom && !resource.remote) return { seconds: 0, basis: "component", known: true };
+  if (resource.type === RELEASE || resource.type === CHART) {
     const latency = CHART_LATENCY[chartOf(resource)];
     return latency ? { ...latency, known: true } : { ...UNKNOWN_LATENCY, known: false };
   }

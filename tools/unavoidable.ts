@@ -19,8 +19,9 @@ export interface UnavoidableStep {
 type Pick = (resources: readonly RecordedResource[]) => RecordedResource | undefined;
 
 const ofType = (type: string) => (r: RecordedResource) => r.type === type;
+/** A chart installed as a Helm release or applied by the provider (helm.v4.Chart). */
 const ofChart = (chart: string) => (r: RecordedResource) =>
-  r.type === "kubernetes:helm.sh/v3:Release" && chartOf(r) === chart;
+  (r.type === "kubernetes:helm.sh/v3:Release" || r.type === "kubernetes:helm.sh/v4:Chart") && chartOf(r) === chart;
 /** The resource of this kind the previous step's resource depends on, or the first one. */
 const dependedOnBy =
   (matches: (r: RecordedResource) => boolean, dependent: (r: RecordedResource) => boolean): Pick =>

@@ -37,6 +37,12 @@ export interface RecordedResource {
   readonly inputDependencies: Readonly<Record<string, readonly string[]>>;
   /** Keys of the provider resources the registration names: a custom resource's own, a component's `providers`. */
   readonly providers: readonly string[];
+  /**
+   * A component its provider implements (e.g. helm.v4.Chart): the provider creates its children
+   * within its registration, so it takes time like a custom resource, and its children are not
+   * recorded (the mocks do not run providers).
+   */
+  readonly remote?: boolean;
   /** Resource options that matter to a reviewer. */
   readonly options: {
     readonly protect?: boolean;
@@ -106,6 +112,7 @@ export async function runUnderMocks(program: () => unknown, options: MockRunOpti
       dependencies: string[];
       inputDependencies: Record<string, string[]>;
       providers: string[];
+      remote?: boolean;
     }
   >();
   const keyOf = new Map<pulumi.Resource, string>();
@@ -255,6 +262,7 @@ interface Registration {
   readonly inputDependencies: Readonly<Record<string, readonly string[]>>;
   /** Provider references ("urn::id"). */
   readonly providers: readonly string[];
+  readonly remote: boolean;
 }
 
 /** The parts of the SDK's registration requests this file reads (protobuf getters). */
@@ -265,6 +273,7 @@ interface RegistrationRequest {
   getProvider(): string;
   getPropertydependenciesMap?(): { forEach(fn: (deps: { getUrnsList(): string[] }, key: string) => void): void };
   getProvidersMap?(): { forEach(fn: (ref: string, pkg: string) => void): void };
+  getRemote?(): boolean;
 }
 type MonitorCall = (
   req: RegistrationRequest,
@@ -291,7 +300,13 @@ function recordRegistrations() {
       req.getProvidersMap?.().forEach((ref) => {
         providers.push(ref);
       });
-      registrations.push({ key, dependencies: req.getDependenciesList(), inputDependencies, providers });
+      registrations.push({
+        key,
+        dependencies: req.getDependenciesList(),
+        inputDependencies,
+        providers,
+        remote: req.getRemote?.() ?? false,
+      });
       original(req, (error, response) => {
         if (response) byUrn.set(response.getUrn(), key);
         callback(error, response);
@@ -304,7 +319,7 @@ function recordRegistrations() {
     resolveInto(
       recorded: Map<
         string,
-        { dependencies: string[]; inputDependencies: Record<string, string[]>; providers: string[] }
+        { dependencies: string[]; inputDependencies: Record<string, string[]>; providers: string[]; remote?: boolean }
       >,
     ) {
       for (const registration of registrations) {
@@ -318,6 +333,7 @@ function recordRegistrations() {
             .map(([input, urns]) => [input, [...new Set(urns.map(keyOf))].sort()]),
         );
         // A provider reference is "urn::id"; the URN itself contains "::".
+        if (registration.remote) entry.remote = true;
         entry.providers = [...new Set(registration.providers.map((ref) => keyOf(ref.slice(0, ref.lastIndexOf("::")))))];
       }
     },
