@@ -70,12 +70,10 @@ describe.each([
   });
 
   it("installs each add-on after what it really needs: Calico and OCCM side by side, Cinder CSI after both", () => {
-    const [crds, calico, occm, cinder] = [
-      "calico-crds",
-      "calico",
-      "openstack-cloud-controller-manager",
-      "openstack-cinder-csi",
-    ].map((name) => run.one(RELEASE, name));
+    const crds = run.one("kubernetes:helm.sh/v4:Chart", "calico-crds");
+    const [calico, occm, cinder] = ["calico", "openstack-cloud-controller-manager", "openstack-cinder-csi"].map(
+      (name) => run.one(RELEASE, name),
+    );
     const releases = new Set([crds, calico, occm, cinder].map((r) => r.key));
     const onReleases = (r: RecordedResource) => r.dependencies.filter((d) => releases.has(d));
     expect(onReleases(crds)).toEqual([]);
