@@ -93,18 +93,17 @@ export class Observability extends pulumi.ComponentResource {
       );
     const pods = [args.namespace, ...args.podsReady];
 
+    const secret = (what: string, secretName: string, stringData: Record<string, pulumi.Input<string>>) =>
+      new k8s.core.v1.Secret(
+        named(what),
+        { metadata: { name: secretName, namespace: ISTIO_NAMESPACE }, stringData },
+        { ...child, dependsOn: [args.namespace] },
+      );
     const alerting = args.alertmanagerReceiver
       ? [
-          new k8s.core.v1.Secret(
-            named("alertmanager-config"),
-            {
-              metadata: { name: SECRETS.alertmanager.name, namespace: ISTIO_NAMESPACE },
-              stringData: {
-                [SECRETS.alertmanager.key]: pulumi.secret(toYaml(alertmanagerConfig(args.alertmanagerReceiver))),
-              },
-            },
-            { ...child, dependsOn: [args.namespace] },
-          ),
+          secret("alertmanager-config", SECRETS.alertmanager.name, {
+            [SECRETS.alertmanager.key]: pulumi.secret(toYaml(alertmanagerConfig(args.alertmanagerReceiver))),
+          }),
         ]
       : [];
     // Its server (and Alertmanager's) keeps its data on a PersistentVolumeClaim of the default
@@ -122,12 +121,6 @@ export class Observability extends pulumi.ComponentResource {
     const generated = (what: string) =>
       new random.RandomPassword(named(what), { length: 32, special: false }, child).result;
     this.grafanaAdminPassword = pulumi.secret(args.grafanaAdminPassword ?? generated("grafana-admin"));
-    const secret = (what: string, secretName: string, stringData: Record<string, pulumi.Input<string>>) =>
-      new k8s.core.v1.Secret(
-        named(what),
-        { metadata: { name: secretName, namespace: ISTIO_NAMESPACE }, stringData },
-        { ...child, dependsOn: [args.namespace] },
-      );
     const adminSecret = secret("grafana-admin", SECRETS.grafanaAdmin.name, {
       [SECRETS.grafanaAdmin.userKey]: "admin",
       [SECRETS.grafanaAdmin.passwordKey]: this.grafanaAdminPassword,
