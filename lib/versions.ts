@@ -16,6 +16,36 @@ export const kubernetes = {
   version: "1.36.3",
 } as const;
 
+/**
+ * What node preparation installs from apt (components/cluster/bootstrap/scripts/node-prepare.sh), each
+ * from the upstream repository below or the same path under a stack's `nodePackageMirror`.
+ *
+ * containerd: Kubernetes 1.35 was the last release to support containerd 1.x ("Final call for containerd
+ * v1.X", kubernetes.io blog, Kubernetes v1.35 release, 2025-12-17; announced in "Kubernetes v1.34:
+ * Autoconfiguration for Node Cgroup Driver Goes GA", 2025-09-12), so 1.36 nodes need 2.x. Ubuntu 24.04 and
+ * Debian 12 ship 1.7 and 1.6: the nodes install Docker's `containerd.io` build instead, the repository the
+ * Kubernetes documentation points to for containerd packages. 2.3 is containerd's first annual LTS release
+ * (supported at least two years, built against Kubernetes 0.36 libraries), the line Docker's packaging has
+ * shipped as stable since 2026-08 (docker/packaging e4253ef); 2.3.4 is its newest patch seen (2026-08).
+ * Upgrade: change `version`, roll the nodes (docs/operations.md); `apt-cache madison containerd.io` on a
+ * node lists what the repository (or your mirror) offers.
+ */
+export const nodePackages = {
+  kubernetes: {
+    /** pkgs.k8s.io serves one repository per minor: `${repository}/v1.36/deb/`. */
+    repository: "https://pkgs.k8s.io/core:/stable:",
+    /** The Debian revision pkgs.k8s.io builds carry: kubeadm=1.36.3-1.1. */
+    debianRevision: "1.1",
+  },
+  containerd: {
+    package: "containerd.io",
+    version: "2.3.4",
+    debianRevision: "1",
+    /** `${repository}/<distribution id>` (ubuntu, debian), suite = the release's codename, component stable. */
+    repository: "https://download.docker.com/linux",
+  },
+} as const;
+
 /** Tool versions of the real-engine harness (e2e/). Built from the Go module proxy where no binary exists. */
 export const toolchain = {
   pulumiCli: "3.274.1",

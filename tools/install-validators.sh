@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs the real validators the test suite runs on generated artifacts, from Debian's packages:
-# ShellCheck, cloud-init's own `cloud-init schema`, and Prometheus's promtool and amtool. cloud-init
-# is unpacked into a cache folder rather than installed, so this machine does not start behaving
-# like a cloud instance at boot.
+# ShellCheck, cloud-init's own `cloud-init schema`, and Prometheus's promtool and amtool; and the
+# nodes' containerd, built from the Go module proxy. cloud-init is unpacked into a cache folder rather
+# than installed, so this machine does not start behaving like a cloud instance at boot.
 # Idempotent; prints the cloud-init launcher path last.
 set -euo pipefail
 
@@ -59,6 +59,9 @@ if [ ! -x "${prometheus_tools}/bin/promtool" ] || [ ! -x "${prometheus_tools}/bi
   mv "${prometheus_tools}.partial" "${prometheus_tools}"
 fi
 "${prometheus_tools}/bin/promtool" --version 2>&1 | head -n 1 >&2
+# The containerd release the nodes install, built from the Go module proxy (tools/containerd.sh): the
+# tests ask it how it merges the configuration the program writes.
+bash "$(dirname "${BASH_SOURCE[0]}")/containerd.sh" >&2
 
 "${launcher}" --version >&2
 echo "${launcher}"

@@ -10,6 +10,7 @@ import {
   type NodeRegistration,
   type Taint,
 } from "./bootstrap/kubeadm";
+import type { NodeSoftware } from "./bootstrap/nodeSoftware";
 import { ClusterPki } from "./pki";
 
 export interface NodeKubernetesSettings {
@@ -20,7 +21,8 @@ export interface NodeKubernetesSettings {
 export interface ClusterBootstrapArgs {
   readonly clusterName: string;
   readonly kubernetesVersion: string;
-  readonly aptRepositoryMinor: string;
+  /** What the nodes install and from where (with a proxy, the API endpoint is added to its noProxy here). */
+  readonly software: NodeSoftware;
   readonly podCidr: string;
   readonly serviceCidr: string;
   /** The public API address (floating IP), known before any node boots. */
@@ -176,7 +178,7 @@ export class ClusterBootstrap extends pulumi.ComponentResource {
           return renderUserData({
             hostname: node.name,
             kubernetesVersion: this.args.kubernetesVersion,
-            aptRepositoryMinor: this.args.aptRepositoryMinor,
+            software: withEndpointDirect(this.args.software, endpoint),
             kubeadm: {
               role: node.initializesCluster ? "init" : controlPlane ? "control-plane" : "worker",
               apiEndpoint: endpoint,
@@ -189,4 +191,11 @@ export class ClusterBootstrap extends pulumi.ComponentResource {
       ),
     );
   }
+}
+
+/** Nodes reach the API through its floating IP: never through the proxy. */
+function withEndpointDirect(software: NodeSoftware, endpoint: string): NodeSoftware {
+  const proxy = software.proxy;
+  if (!proxy || proxy.noProxy.includes(endpoint)) return software;
+  return { ...software, proxy: { ...proxy, noProxy: [...proxy.noProxy, endpoint] } };
 }

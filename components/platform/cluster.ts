@@ -13,6 +13,7 @@ import { ClusterBootstrap, type NodeKubernetesSettings } from "../cluster/cluste
 import { KubernetesCluster } from "../cluster/kubernetesCluster";
 import type { NodeSpec } from "../compute/layout";
 import type { ApiEndpoint } from "../endpoint/apiEndpoint";
+import { nodeSoftware } from "./nodeSoftware";
 import { allNodes } from "./nodes";
 import type { Infrastructure } from "./openstack";
 
@@ -53,18 +54,12 @@ export interface NodeUserData {
   forPool(settings: NodeKubernetesSettings): NodeUserDataFn;
 }
 
-/** pkgs.k8s.io serves one repository per minor version: 1.36.3 → v1.36. */
-function aptMinor(version: string): string {
-  const [major, minor] = version.split(".");
-  return `v${major}.${minor}`;
-}
-
 export function nodeUserData(parent: pulumi.Resource, config: StackConfig, apiEndpoint: ApiEndpoint): NodeUserData {
-  const aptRepositoryMinor = aptMinor(config.kubernetesVersion);
+  const software = nodeSoftware(config);
   if (config.clusterMode !== "kubeadm") {
     return {
       forPool: () => (node) =>
-        renderUserData({ hostname: node.name, kubernetesVersion: config.kubernetesVersion, aptRepositoryMinor }),
+        renderUserData({ hostname: node.name, kubernetesVersion: config.kubernetesVersion, software }),
     };
   }
   const bootstrap = new ClusterBootstrap(
@@ -72,7 +67,7 @@ export function nodeUserData(parent: pulumi.Resource, config: StackConfig, apiEn
     {
       clusterName: config.clusterName,
       kubernetesVersion: config.kubernetesVersion,
-      aptRepositoryMinor,
+      software,
       podCidr: config.podCidr,
       serviceCidr: config.serviceCidr,
       endpointAddress: apiEndpoint.address,

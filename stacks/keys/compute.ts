@@ -70,7 +70,7 @@ export const computeKeys = {
   nodeImage: key({
     type: "string",
     description:
-      "Glance image (name or id) of every node unless a pool names its own: Ubuntu 24.04 with cloud-init, whose archive must offer the containerd Kubernetes needs (docs/cloud-requirements.md).",
+      "Glance image (name or id) of every node unless a pool names its own: Ubuntu 24.04 (or Debian 12) with cloud-init; the nodes install containerd 2.x and Kubernetes from their own repositories (docs/cloud-requirements.md).",
     schema: nonEmptyString,
     default: "ubuntu-24.04",
   }),

@@ -5,6 +5,7 @@
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { stringify } from "yaml";
+import { type NodeSoftware, nodeSoftwareEnvironment, nodeSoftwareFiles } from "./nodeSoftware";
 
 const SCRIPT_DIR = path.join(__dirname, "scripts");
 export const BOOTSTRAP_DIR = "/etc/kubernetes/bootstrap";
@@ -45,7 +46,8 @@ export interface KubeadmBootstrap {
 export interface NodeUserDataInput {
   readonly hostname: string;
   readonly kubernetesVersion: string;
-  readonly aptRepositoryMinor: string;
+  /** Packages and their sources, the container runtime's configuration, mirrors and proxy. */
+  readonly software: NodeSoftware;
   /** Absent: the node is only prepared (clusterMode openstack-only). */
   readonly kubeadm?: KubeadmBootstrap;
 }
@@ -53,7 +55,7 @@ export interface NodeUserDataInput {
 function environmentFile(input: NodeUserDataInput): string {
   const entries: Record<string, string> = {
     KUBERNETES_VERSION: input.kubernetesVersion,
-    KUBERNETES_APT_MINOR: input.aptRepositoryMinor,
+    ...nodeSoftwareEnvironment(input.software),
     ...(input.kubeadm
       ? {
           NODE_ROLE: input.kubeadm.role,
@@ -80,6 +82,7 @@ export function renderUserData(input: NodeUserDataInput): string {
   const kubeadm = input.kubeadm;
   const files: WriteFile[] = [
     { path: `${BOOTSTRAP_DIR}/bootstrap.env`, content: environmentFile(input), permissions: "0644" },
+    ...nodeSoftwareFiles(input.software),
     script("node-prepare.sh"),
     ...(kubeadm
       ? [
