@@ -178,6 +178,38 @@ const nodeNameLength: Rule = (config) => {
   return problems;
 };
 
+/** What a cloud without Octavia, or with its OVN provider, cannot do (cloud-provider-openstack's docs). */
+const loadBalancerFeatures: Rule = (config) => {
+  const provider = config.loadBalancerProvider;
+  const problems: ConfigProblem[] = [];
+  if (provider === "none") {
+    if (config.controlPlaneCount !== undefined && config.controlPlaneCount > 1) {
+      problems.push({
+        path: "controlPlaneCount",
+        given: config.controlPlaneCount,
+        expected:
+          "more than one control-plane node puts the API behind a load balancer, which loadBalancerProvider none cannot give; use 1 (the API on a floating IP)",
+      });
+    }
+    if (config.ingressGatewayFloatingIp !== undefined) {
+      problems.push({
+        path: "ingressGatewayFloatingIp",
+        given: config.ingressGatewayFloatingIp,
+        expected:
+          "is the gateway load balancer's address; with loadBalancerProvider none there is none (the gateway is on the workers' NodePorts)",
+      });
+    }
+  }
+  if ((provider === "none" || provider === "ovn") && config.ingressGatewayProxyProtocol) {
+    problems.push({
+      path: "ingressGatewayProxyProtocol",
+      given: true,
+      expected: `needs an Octavia provider that speaks PROXY (amphora); ${provider === "ovn" ? "the OVN provider does not (cloud-provider-openstack: not supported with lb-provider=ovn), and delivers client addresses as they are" : "there is no load balancer"}`,
+    });
+  }
+  return problems;
+};
+
 export const crossKeyRules: readonly Rule[] = [
   cidrOverlaps,
   nodeSubnetCapacity,
@@ -185,5 +217,6 @@ export const crossKeyRules: readonly Rule[] = [
   networkMode,
   worldOpenAdmin,
   nodeNameLength,
+  loadBalancerFeatures,
   ...meshRules,
 ];

@@ -6,6 +6,7 @@
 import type { PartialConfig } from "./checks";
 import type { DeployerCredentials } from "./deployer";
 import type { ConfigProblem } from "./errors";
+import { defaultCloudProviderRoles } from "./keys/cluster";
 
 const isHttp = (url: string) => /^http:\/\//i.test(url);
 
@@ -83,10 +84,13 @@ function inClusterCredential(config: PartialConfig, deployer: DeployerCredential
   }
   if (!deployer.applicationCredential || config.deployerCredentialUnrestricted) return [];
   const name = `${config.clusterName ?? "<clusterName>"}-cloud-provider`;
+  const roles = (config.cloudProviderRoles ?? defaultCloudProviderRoles(config.loadBalancerProvider))
+    .map((role) => `--role ${role}`)
+    .join(" ");
   return [
     {
       path: "cloudProviderCredential",
-      expected: `required: you deploy with an application credential (${deployer.source}), and Keystone refuses a restricted one (its default) the creation of another. Create the cluster's own (openstack application credential create ${name} --role member --role load-balancer_member) and set it: pulumi config set --secret cloudProviderCredential '{id: <id>, secret: <secret>}'. If your credential was created --unrestricted, set deployerCredentialUnrestricted: true instead`,
+      expected: `required: you deploy with an application credential (${deployer.source}), and Keystone refuses a restricted one (its default) the creation of another. Create the cluster's own (openstack application credential create ${name} ${roles}) and set it: pulumi config set --secret cloudProviderCredential '{id: <id>, secret: <secret>}'. If your credential was created --unrestricted, set deployerCredentialUnrestricted: true instead`,
     },
   ];
 }

@@ -36,6 +36,8 @@ const SCENARIOS: readonly Scenario[] = [
     overrides: { alertmanagerReceiver: { webhook_configs: [{ url: "https://alerts.example.com/hook" }] } },
     secretKeys: ["alertmanagerReceiver"],
   },
+  { name: "prod on Octavia's OVN provider", stack: "prod", overrides: { loadBalancerProvider: "ovn" } },
+  { name: "dev without Octavia", stack: "dev", overrides: { loadBalancerProvider: "none" } },
   {
     name: "prod in ambient mode with Gateway API ingress, waypoints and an egress waypoint",
     stack: "prod",

@@ -325,3 +325,63 @@ describe("Calico's CRDs", () => {
     expect(largest).toBeLessThan(1024 * 1024);
   });
 });
+
+describe("the cloud's load-balancer service (loadBalancerProvider)", () => {
+  const occmLoadBalancer = (run: Evaluation) =>
+    (
+      run.one(RELEASE, "openstack-cloud-controller-manager").inputs.values as {
+        cloudConfig: { loadBalancer: Record<string, unknown> };
+      }
+    ).cloudConfig.loadBalancer;
+  const gatewayService = (run: Evaluation) =>
+    (
+      run.one(RELEASE, `${run.config.clusterName}-istio-ingressgateway`).inputs.values as {
+        service: Record<string, unknown>;
+      }
+    ).service;
+
+  it("ovn: an API load balancer with only what the OVN provider supports, OCCM told so, the gateway on fixed NodePorts", async () => {
+    const run = await evaluateStack("prod", { loadBalancerProvider: "ovn" });
+    expect(run.one("openstack:loadbalancer/loadBalancer:LoadBalancer", "mesh-prod-api").inputs).toMatchObject({
+      loadbalancerProvider: "ovn",
+    });
+    const listener = run.one("openstack:loadbalancer/listener:Listener", "mesh-prod-api").inputs;
+    for (const unsupported of ["allowedCidrs", "timeoutClientData", "timeoutMemberData"]) {
+      expect(listener).not.toHaveProperty(unsupported);
+    }
+    expect(run.one("openstack:loadbalancer/pool:Pool", "mesh-prod-api").inputs.lbMethod).toBe("SOURCE_IP_PORT");
+    expect(run.one("openstack:loadbalancer/monitor:Monitor", "mesh-prod-api").inputs).toMatchObject({ type: "TCP" });
+    expect(occmLoadBalancer(run)).toMatchObject({ "lb-provider": "ovn", "lb-method": "SOURCE_IP_PORT" });
+    const service = gatewayService(run);
+    expect(service.type).toBe("LoadBalancer");
+    expect(service.ports).toEqual([
+      { name: "status-port", port: 15021, protocol: "TCP", targetPort: 15021 },
+      { name: "http2", port: 80, protocol: "TCP", targetPort: 80, nodePort: 30080 },
+      { name: "https", port: 443, protocol: "TCP", targetPort: 443, nodePort: 30443 },
+    ]);
+  });
+
+  it("none: no Octavia asked for anything; the gateway is a NodePort Service; the credential needs no Octavia role", async () => {
+    const run = await evaluateStack("dev", { loadBalancerProvider: "none" });
+    expect(run.ofType("openstack:loadbalancer/loadBalancer:LoadBalancer")).toHaveLength(0);
+    expect(occmLoadBalancer(run)).toEqual({ enabled: false });
+    expect(gatewayService(run)).toMatchObject({ type: "NodePort" });
+    expect(gatewayService(run)).not.toHaveProperty("loadBalancerSourceRanges");
+    expect(
+      run.one("openstack:identity/applicationCredential:ApplicationCredential", "mesh-dev-cloud-provider").inputs.roles,
+    ).toEqual(["member"]);
+  });
+
+  it("none with Gateway API: the generated Service is a NodePort one with the fixed ports", async () => {
+    const run = await evaluateStack("dev", { loadBalancerProvider: "none", ingressApi: "gateway-api" });
+    const gateway = run.one(
+      "kubernetes:gateway.networking.k8s.io/v1:Gateway",
+      "mesh-dev-gateway-istio-ingress-ingress",
+    );
+    expect((gateway.inputs.metadata as { annotations: Record<string, string> }).annotations).toMatchObject({
+      "networking.istio.io/service-type": "NodePort",
+    });
+    const parameters = run.one("kubernetes:core/v1:ConfigMap", "mesh-dev-gateway-parameters-istio-ingress-ingress");
+    expect((parameters.inputs.data as Record<string, string>).service).toMatch(/port: 80\n\s+nodePort: 30080/);
+  });
+});

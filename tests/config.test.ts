@@ -72,6 +72,24 @@ describe("bad configuration is refused with the key named", () => {
     ["MTU too small", "dev", { networkMtu: 1200 }, /istio-openstack:networkMtu: must be at least 1280.*\(got 1200\)/],
     ["MTU too large", "dev", { networkMtu: 9001 }, /istio-openstack:networkMtu: must be at most 9000/],
     [
+      "an HA control plane without Octavia",
+      "staging",
+      { loadBalancerProvider: "none" },
+      /istio-openstack:controlPlaneCount: more than one control-plane node puts the API behind a load balancer, which loadBalancerProvider none cannot give/,
+    ],
+    [
+      "PROXY protocol through OVN",
+      "prod",
+      { loadBalancerProvider: "ovn", ingressGatewayProxyProtocol: true },
+      /istio-openstack:ingressGatewayProxyProtocol: needs an Octavia provider that speaks PROXY \(amphora\); the OVN provider does not/,
+    ],
+    [
+      "a gateway floating IP without a load balancer",
+      "dev",
+      { loadBalancerProvider: "none", ingressGatewayFloatingIp: "198.51.100.9" },
+      /istio-openstack:ingressGatewayFloatingIp: is the gateway load balancer's address; with loadBalancerProvider none there is none/,
+    ],
+    [
       "an MTU for a network the program does not create",
       "dev",
       {

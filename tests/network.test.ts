@@ -13,6 +13,8 @@ const baseArgs: ClusterNetworkArgs = {
   externalNetwork: "public",
   adminCidrs: ["203.0.113.0/24"],
   apiBehindLoadBalancer: true,
+  loadBalancerProvider: "amphora",
+  gatewayNodePorts: { ports: [30080, 30443], sources: [] },
   sshEnabled: false,
   protect: true,
 };
@@ -111,6 +113,42 @@ describe("ClusterNetwork, create mode", () => {
         expect(sources.controlPlane).toEqual(["203.0.113.0/24", gateway, "group:controlPlane", "group:worker"].sort());
       }
     }
+  });
+
+  it("OVN: the listener cannot filter and clients arrive as themselves, so the nodes' groups admit the API's and the gateway's sources", async () => {
+    const run = await evaluateProgram(
+      buildNetwork({
+        ...baseArgs,
+        loadBalancerProvider: "ovn",
+        gatewayNodePorts: { ports: [30080, 30443], sources: ["198.51.100.0/24"] },
+      }),
+    );
+    const ids = run.outputs.securityGroupIds as Record<string, string | undefined>;
+    // No group on the VIP: OVN hands the traffic to the members, whose group sees the client.
+    expect(ids.apiLoadBalancer).toBeUndefined();
+    const gateway = `${(run.computedOutputs["openstack:networking/router:Router::t-router"] as { externalFixedIps: { ipAddress: string }[] }).externalFixedIps[0].ipAddress}/32`;
+    expect(apiSources(run).controlPlane).toEqual(
+      ["10.20.0.0/22", "203.0.113.0/24", gateway, "group:controlPlane", "group:worker"].sort(),
+    );
+    const gatewayPorts = run
+      .ofType(SECGROUP_RULE)
+      .filter((r) => r.inputs.securityGroupId === ids.worker && [30080, 30443].includes(Number(r.inputs.portRangeMin)))
+      .map((r) => `${r.inputs.portRangeMin}-${r.inputs.portRangeMax} ${r.inputs.remoteIpPrefix}`)
+      .sort();
+    expect(gatewayPorts).toEqual(["30080-30080 198.51.100.0/24", "30443-30443 198.51.100.0/24"]);
+  });
+
+  it("the gateway's NodePorts open to everyone without source ranges (no Octavia), and stay closed behind an amphora", async () => {
+    const worldRules = async (args: ClusterNetworkArgs) =>
+      (await evaluateProgram(buildNetwork(args)))
+        .ofType(SECGROUP_RULE)
+        .filter((r) => r.inputs.remoteIpPrefix === "0.0.0.0/0")
+        .map((r) => r.inputs.portRangeMin)
+        .sort();
+    expect(await worldRules({ ...baseArgs, apiBehindLoadBalancer: false, loadBalancerProvider: "none" })).toEqual([
+      30080, 30443,
+    ]);
+    expect(await worldRules(baseArgs)).toEqual([]);
   });
 
   it("with a single control-plane node: no load-balancer group, the API opens to admin CIDRs on the node", async () => {

@@ -15,6 +15,13 @@ export interface ApiEndpointArgs {
   readonly securityGroupId?: pulumi.Input<string>;
   /** Octavia's listener-level allow list: admin CIDRs plus the node subnet. */
   readonly allowedCidrs: pulumi.Input<string>[];
+  /**
+   * Octavia's provider. ovn supports no allowed_cidrs and no listener timeouts, balances only by
+   * SOURCE_IP_PORT and checks health by TCP, not HTTPS (Octavia's provider feature matrix;
+   * cluster-api-provider-openstack checks the same before it sets them): the allow list is left to
+   * the control-plane nodes' security group.
+   */
+  readonly provider?: "amphora" | "ovn";
   /** The router interface: a floating IP cannot be associated before the subnet reaches the router. */
   readonly routerReady: pulumi.Resource[];
   readonly protect: boolean;
@@ -94,12 +101,14 @@ export class ApiEndpoint extends pulumi.ComponentResource {
         ignoreChanges: ["fixedIps"],
       },
     );
+    const ovn = args.provider === "ovn";
     const loadBalancer = new openstack.loadbalancer.LoadBalancer(
       lbName,
       {
         name: lbName,
         vipPortId: vipPort.id,
         vipSubnetId: args.subnetId,
+        ...(ovn ? { loadbalancerProvider: "ovn" } : {}),
         // Octavia puts its own group on the VIP port; the provider sets ours back after the create, as before.
         ...securityGroupIds,
         description: `${args.clusterName} Kubernetes API (managed by Pulumi)`,
@@ -113,16 +122,20 @@ export class ApiEndpoint extends pulumi.ComponentResource {
         loadbalancerId: loadBalancer.id,
         protocol: "TCP",
         protocolPort: API_PORT,
-        allowedCidrs: pulumi.all(args.allowedCidrs).apply(octaviaCidrOrder),
-        // kubectl exec/logs/watch streams stay open for long; Octavia's 50 s default would cut them.
-        timeoutClientData: 3_600_000,
-        timeoutMemberData: 3_600_000,
+        ...(ovn
+          ? {}
+          : {
+              allowedCidrs: pulumi.all(args.allowedCidrs).apply(octaviaCidrOrder),
+              // kubectl exec/logs/watch streams stay open for long; Octavia's 50 s default would cut them.
+              timeoutClientData: 3_600_000,
+              timeoutMemberData: 3_600_000,
+            }),
       },
       { parent: this },
     );
     this.pool = new openstack.loadbalancer.Pool(
       lbName,
-      { name: lbName, listenerId: listener.id, protocol: "TCP", lbMethod: "ROUND_ROBIN" },
+      { name: lbName, listenerId: listener.id, protocol: "TCP", lbMethod: ovn ? "SOURCE_IP_PORT" : "ROUND_ROBIN" },
       { parent: this },
     );
     new openstack.loadbalancer.Monitor(
@@ -131,9 +144,7 @@ export class ApiEndpoint extends pulumi.ComponentResource {
         name: lbName,
         poolId: this.pool.id,
         // /readyz answers anonymous clients: a member is in rotation only once its API server is ready.
-        type: "HTTPS",
-        urlPath: "/readyz",
-        expectedCodes: "200",
+        ...(ovn ? { type: "TCP" } : { type: "HTTPS", urlPath: "/readyz", expectedCodes: "200" }),
         delay: 10,
         timeout: 5,
         maxRetries: 3,

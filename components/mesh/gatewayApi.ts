@@ -84,6 +84,10 @@ export interface IngressGatewaySettings {
   readonly proxyProtocol: boolean;
   readonly sourceRanges: readonly string[];
   readonly annotations: Readonly<Record<string, string>>;
+  /** NodePort where the cloud has no load-balancer service; unset: LoadBalancer. */
+  readonly serviceType?: "LoadBalancer" | "NodePort" | "ClusterIP";
+  /** Fixed NodePorts for HTTP (80) and HTTPS (443), where clients reach them directly. */
+  readonly nodePorts?: { readonly http: number; readonly https: number };
 }
 
 /** Istio names the generated Deployment, Service and ServiceAccount `<gateway>-<class>`. */
@@ -99,8 +103,24 @@ const routesFromLabelledNamespaces = {
   namespaces: { from: "Selector", selector: { matchLabels: ROUTE_NAMESPACE_LABEL } },
 } as const;
 
+/**
+ * Fixed NodePorts for the ports the Gateway listens on (Istio generates one Service port per
+ * listener port); the overlay is a strategic merge, keyed by port, so only existing ports are named.
+ */
+function fixedNodePorts(settings: IngressGatewaySettings, listeners: readonly Listener[]) {
+  const nodePorts = settings.nodePorts;
+  if (!nodePorts) return [];
+  const byPort: Record<number, number> = { 80: nodePorts.http, 443: nodePorts.https };
+  const ports = [...new Set([80, ...listeners.map((listener) => listener.port)])].filter((port) => port in byPort);
+  return ports.map((port) => ({ port, nodePort: byPort[port] }));
+}
+
 /** The overlays Istio applies to what it generates for the ingress Gateway. */
-export function ingressGatewayParameters(settings: IngressGatewaySettings): ConfigMap {
+export function ingressGatewayParameters(
+  settings: IngressGatewaySettings,
+  listeners: readonly Listener[] = [],
+): ConfigMap {
+  const ports = fixedNodePorts(settings, listeners);
   const serviceAnnotations: Record<string, string> = { ...settings.annotations };
   if (settings.proxyProtocol) serviceAnnotations[OCCM.proxyProtocol] = "true";
   if (settings.floatingIp) serviceAnnotations[OCCM.keepFloatingIp] = "true";
@@ -110,7 +130,10 @@ export function ingressGatewayParameters(settings: IngressGatewaySettings): Conf
       ...(Object.keys(serviceAnnotations).length > 0 ? { metadata: { annotations: serviceAnnotations } } : {}),
       spec: {
         ...(settings.externalTrafficPolicy ? { externalTrafficPolicy: settings.externalTrafficPolicy } : {}),
-        ...(settings.sourceRanges.length > 0 ? { loadBalancerSourceRanges: settings.sourceRanges } : {}),
+        ...(settings.sourceRanges.length > 0 && (settings.serviceType ?? "LoadBalancer") === "LoadBalancer"
+          ? { loadBalancerSourceRanges: settings.sourceRanges }
+          : {}),
+        ...(ports.length > 0 ? { ports } : {}),
       },
     },
     deployment: {
@@ -142,7 +165,15 @@ export function ingressGateway(settings: IngressGatewaySettings, listeners: read
   return {
     apiVersion: "gateway.networking.k8s.io/v1",
     kind: "Gateway",
-    metadata: { name: settings.name, namespace: settings.namespace, labels: { "istio.io/rev": settings.tag } },
+    metadata: {
+      name: settings.name,
+      namespace: settings.namespace,
+      labels: { "istio.io/rev": settings.tag },
+      // Istio's way to choose the generated Service's type (istio.io: Gateway API deployment, annotations).
+      ...(settings.serviceType && settings.serviceType !== "LoadBalancer"
+        ? { annotations: { "networking.istio.io/service-type": settings.serviceType } }
+        : {}),
+    },
     spec: {
       gatewayClassName: INGRESS_GATEWAY_CLASS,
       ...(settings.floatingIp ? { addresses: [{ type: "IPAddress", value: settings.floatingIp }] } : {}),

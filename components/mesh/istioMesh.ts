@@ -253,7 +253,12 @@ export class IstioMesh extends pulumi.ComponentResource {
         {
           apiVersion: object.apiVersion,
           kind: object.kind,
-          metadata: { ...object.metadata, ...(Object.keys(annotations).length > 0 ? { annotations } : {}) },
+          metadata: {
+            ...object.metadata,
+            ...(Object.keys(annotations).length > 0
+              ? { annotations: { ...object.metadata.annotations, ...annotations } }
+              : {}),
+          },
           spec: object.spec,
         },
         { ...child, dependsOn },
@@ -264,7 +269,7 @@ export class IstioMesh extends pulumi.ComponentResource {
     if (gatewayApi) {
       const settings = { ...args.ingress, name: INGRESS_GATEWAY_NAME };
       const ns = gatewayNamespace(args.ingress);
-      const parameters = ingressGatewayParameters(settings);
+      const parameters = ingressGatewayParameters(settings, args.ingressListeners);
       const configMap = new k8s.core.v1.ConfigMap(
         named("gateway-parameters", parameters.metadata.namespace, settings.name),
         { metadata: parameters.metadata, data: parameters.data },

@@ -47,7 +47,10 @@ export interface GatewaySettings {
   readonly maxReplicas: number;
   readonly podDisruptionBudget: boolean;
   readonly resources: ContainerResources;
-  readonly serviceType: "LoadBalancer" | "ClusterIP";
+  /** NodePort where the cloud has no load-balancer service (loadBalancerProvider none). */
+  readonly serviceType: "LoadBalancer" | "NodePort" | "ClusterIP";
+  /** Fixed NodePorts for HTTP and HTTPS, where clients reach them directly (no amphora in front). */
+  readonly nodePorts?: { readonly http: number; readonly https: number };
   readonly externalTrafficPolicy?: "Cluster" | "Local";
   readonly floatingIp?: string;
   readonly proxyProtocol: boolean;
@@ -101,7 +104,31 @@ export interface GatewayValues {
     readonly loadBalancerIP?: string;
     readonly loadBalancerSourceRanges?: readonly string[];
     readonly externalTrafficPolicy?: "Cluster" | "Local";
+    readonly ports?: readonly GatewayServicePort[];
   };
+}
+
+export interface GatewayServicePort {
+  readonly name: string;
+  readonly port: number;
+  readonly protocol: "TCP";
+  readonly targetPort: number;
+  readonly nodePort?: number;
+}
+
+/**
+ * The gateway chart's Service ports (its values.yaml) with fixed NodePorts for HTTP and HTTPS:
+ * the whole list, since Helm replaces a list rather than merging it.
+ */
+export function gatewayServicePorts(nodePorts: {
+  readonly http: number;
+  readonly https: number;
+}): GatewayServicePort[] {
+  return [
+    { name: "status-port", port: 15021, protocol: "TCP", targetPort: 15021 },
+    { name: "http2", port: 80, protocol: "TCP", targetPort: 80, nodePort: nodePorts.http },
+    { name: "https", port: 443, protocol: "TCP", targetPort: 443, nodePort: nodePorts.https },
+  ];
 }
 
 export function baseValues(defaultRevision: Revision): BaseValues {
@@ -192,6 +219,9 @@ export function gatewayValues(settings: GatewaySettings): GatewayValues {
       ...(loadBalancer && settings.sourceRanges.length > 0 ? { loadBalancerSourceRanges: settings.sourceRanges } : {}),
       ...(loadBalancer && settings.externalTrafficPolicy
         ? { externalTrafficPolicy: settings.externalTrafficPolicy }
+        : {}),
+      ...(settings.nodePorts && settings.serviceType !== "ClusterIP"
+        ? { ports: gatewayServicePorts(settings.nodePorts) }
         : {}),
     },
   };

@@ -2,7 +2,7 @@ import * as openstack from "@pulumi/openstack";
 import * as pulumi from "@pulumi/pulumi";
 import { resourceName } from "../names";
 import { type AllocationPool, allocationPool, gatewayAddress, routerGatewayAddress } from "./layout";
-import { type RuleSpec, type SecurityGroupRole, securityGroupRules } from "./rules";
+import { type RuleLayoutInput, type RuleSpec, type SecurityGroupRole, securityGroupRules } from "./rules";
 
 export type NetworkPlacement =
   | {
@@ -28,6 +28,8 @@ export interface ClusterNetworkArgs {
   readonly externalNetwork: string;
   readonly adminCidrs: readonly string[];
   readonly apiBehindLoadBalancer: boolean;
+  readonly loadBalancerProvider: RuleLayoutInput["loadBalancerProvider"];
+  readonly gatewayNodePorts?: RuleLayoutInput["gatewayNodePorts"];
   readonly sshEnabled: boolean;
   readonly protect: boolean;
 }
@@ -157,6 +159,8 @@ export class ClusterNetwork extends pulumi.ComponentResource {
       nodeCidr: args.nodeCidr,
       adminCidrs: args.adminCidrs,
       apiBehindLoadBalancer: args.apiBehindLoadBalancer,
+      loadBalancerProvider: args.loadBalancerProvider,
+      ...(args.gatewayNodePorts ? { gatewayNodePorts: args.gatewayNodePorts } : {}),
       sshEnabled: args.sshEnabled,
     });
     const groups = {} as Record<SecurityGroupRole, openstack.networking.SecGroup>;

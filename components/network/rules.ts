@@ -42,6 +42,15 @@ export interface RuleLayoutInput {
   readonly apiBehindLoadBalancer: boolean;
   /** SSH is opened (to adminCidrs only) when a keypair is configured; the bootstrap itself needs none. */
   readonly sshEnabled: boolean;
+  /**
+   * Octavia's provider. amphora filters sources itself (allowed_cidrs) and proxies from its own port in
+   * the node subnet; ovn supports no allowed_cidrs and delivers the client's own address to the members
+   * (cloud-provider-openstack's and CAPO's IsOctaviaFeatureSupported: no VIP ACL for ovn), so the
+   * nodes' groups must filter; none: no load balancer at all.
+   */
+  readonly loadBalancerProvider: "amphora" | "ovn" | "none";
+  /** The ingress gateway's fixed NodePorts and who may reach them, where no amphora stands in front (ovn, none). */
+  readonly gatewayNodePorts?: { readonly ports: readonly number[]; readonly sources: readonly string[] };
 }
 
 const NODE_GROUPS: readonly SecurityGroupRole[] = ["controlPlane", "worker"];
@@ -95,23 +104,49 @@ function commonNodeRules(input: RuleLayoutInput): RuleSpec[] {
   ];
 }
 
-function controlPlaneRules(input: RuleLayoutInput): RuleSpec[] {
-  const apiClients: RuleSpec[] = input.apiBehindLoadBalancer
-    ? // Octavia's amphorae proxy the API from their own port in the node subnet: not a member of any of our groups.
-      [
+/** Who reaches the control-plane nodes' 6443 besides the nodes themselves. */
+function apiClientRules(input: RuleLayoutInput): RuleSpec[] {
+  if (input.apiBehindLoadBalancer && input.loadBalancerProvider === "amphora") {
+    // Octavia's amphorae proxy the API from their own port in the node subnet: not a member of any of our groups.
+    return [
+      rule(
+        "tcp",
+        [6443, 6443],
+        { cidr: input.nodeCidr },
+        "Kubernetes API from the API load balancer (amphora in the node subnet)",
+      ),
+    ];
+  }
+  if (input.apiBehindLoadBalancer) {
+    // OVN: the listener cannot filter and the client's address reaches the node, so the node's group filters.
+    return [
+      rule(
+        "tcp",
+        [6443, 6443],
+        { cidr: input.nodeCidr },
+        "Kubernetes API from the OVN load balancer's health checks (node subnet)",
+      ),
+      ...input.adminCidrs.map((cidr) =>
         rule(
           "tcp",
           [6443, 6443],
-          { cidr: input.nodeCidr },
-          "Kubernetes API from the API load balancer (amphora in the node subnet)",
+          { cidr },
+          "Kubernetes API from an admin CIDR (OVN load balancer: client addresses as they are)",
         ),
-      ]
-    : [
-        ...input.adminCidrs.map((cidr) =>
-          rule("tcp", [6443, 6443], { cidr }, "Kubernetes API from an admin CIDR (floating IP)"),
-        ),
-        apiFromRouterGateway(),
-      ];
+      ),
+      apiFromRouterGateway(),
+    ];
+  }
+  return [
+    ...input.adminCidrs.map((cidr) =>
+      rule("tcp", [6443, 6443], { cidr }, "Kubernetes API from an admin CIDR (floating IP)"),
+    ),
+    apiFromRouterGateway(),
+  ];
+}
+
+function controlPlaneRules(input: RuleLayoutInput): RuleSpec[] {
+  const apiClients = apiClientRules(input);
   return [
     ...fromNodeGroups("tcp", [6443, 6443], "Kubernetes API from the nodes (kubelets, in-cluster clients)"),
     ...apiClients,
@@ -130,8 +165,26 @@ function workerRules(input: RuleLayoutInput): RuleSpec[] {
       "Service NodePorts from Octavia load balancers (ingress gateway)",
     ),
     rule("udp", [30000, 32767], { cidr: input.nodeCidr }, "UDP Service NodePorts from Octavia load balancers"),
+    ...gatewayNodePortRules(input),
     ...commonNodeRules(input),
   ];
+}
+
+/**
+ * Without an amphora in front, clients reach the ingress gateway's NodePorts with their own
+ * addresses: through OVN's load balancer, or a worker's floating IP when there is no Octavia. Only
+ * the gateway's fixed ports open, to ingressGatewaySourceRanges (everyone when empty, as a public
+ * load balancer would be). Not cloud-provider-openstack's manage-security-groups: the group it adds to
+ * the member ports would be stripped by `pulumi up --refresh`, since the program owns the node ports.
+ */
+function gatewayNodePortRules(input: RuleLayoutInput): RuleSpec[] {
+  if (!input.gatewayNodePorts || input.loadBalancerProvider === "amphora") return [];
+  const sources = input.gatewayNodePorts.sources.length > 0 ? input.gatewayNodePorts.sources : ["0.0.0.0/0"];
+  return input.gatewayNodePorts.ports.flatMap((port) =>
+    sources.map((cidr) =>
+      rule("tcp", [port, port], { cidr }, "ingress gateway NodePort: clients' own addresses (no amphora in front)"),
+    ),
+  );
 }
 
 function apiLoadBalancerRules(input: RuleLayoutInput): RuleSpec[] {
@@ -146,6 +199,8 @@ export function securityGroupRules(input: RuleLayoutInput): Record<SecurityGroup
   return {
     controlPlane: controlPlaneRules(input),
     worker: workerRules(input),
-    apiLoadBalancer: input.apiBehindLoadBalancer ? apiLoadBalancerRules(input) : [],
+    // The VIP's group filters for amphora only: OVN's load balancer passes clients to the nodes' groups.
+    apiLoadBalancer:
+      input.apiBehindLoadBalancer && input.loadBalancerProvider === "amphora" ? apiLoadBalancerRules(input) : [],
   };
 }

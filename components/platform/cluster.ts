@@ -120,6 +120,7 @@ export function kubernetesLayer(
         applicationCredentialSecret: cloudCredential.secret,
         floatingNetworkId: network.externalNetworkId,
         subnetId: network.subnetId,
+        loadBalancerProvider: config.loadBalancerProvider,
       }),
       // OCCM reports a node's floating IP as ExternalIP, and the kubelet asks for a serving
       // certificate for every address of its node.

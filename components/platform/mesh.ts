@@ -4,7 +4,7 @@
  * cluster's Kubernetes provider, after its add-ons).
  */
 import * as pulumi from "@pulumi/pulumi";
-import { ISTIO_NAMESPACE } from "../../lib/istio";
+import { INGRESS_NODE_PORTS, ISTIO_NAMESPACE } from "../../lib/istio";
 import { istioDashboards } from "../../lib/versions";
 import { istioCniEnabled } from "../../stacks/keys/mesh";
 import type { StackConfig } from "../../stacks/load";
@@ -39,7 +39,10 @@ function ingressPlacement(config: StackConfig): GatewayPlacement {
     maxReplicas: config.ingressGatewayMaxReplicas,
     podDisruptionBudget: config.ingressGatewayPodDisruptionBudget,
     resources: config.ingressGatewayResources,
-    serviceType: "LoadBalancer",
+    // No Octavia: NodePorts on the workers (reached through a worker's floating IP, or a port-forward).
+    serviceType: config.loadBalancerProvider === "none" ? "NodePort" : "LoadBalancer",
+    // Fixed where clients reach them directly (no amphora in front): the worker group opens exactly these.
+    ...(config.loadBalancerProvider !== "amphora" ? { nodePorts: INGRESS_NODE_PORTS } : {}),
     externalTrafficPolicy: config.ingressGatewayExternalTrafficPolicy,
     ...(config.ingressGatewayFloatingIp ? { floatingIp: config.ingressGatewayFloatingIp } : {}),
     proxyProtocol: config.ingressGatewayProxyProtocol,

@@ -4,6 +4,8 @@
  */
 import * as openstack from "@pulumi/openstack";
 import * as pulumi from "@pulumi/pulumi";
+import { INGRESS_NODE_PORTS } from "../../lib/istio";
+import { defaultCloudProviderRoles } from "../../stacks/keys/cluster";
 import type { WorkerPoolConfig } from "../../stacks/keys/compute";
 import { DEFAULT_NETWORK_MTU } from "../../stacks/keys/network";
 import type { StackConfig } from "../../stacks/load";
@@ -66,6 +68,15 @@ export function openstackLayer(
       externalNetwork: config.externalNetwork,
       adminCidrs: config.adminCidrs,
       apiBehindLoadBalancer,
+      loadBalancerProvider: config.loadBalancerProvider,
+      ...(config.clusterMode === "kubeadm"
+        ? {
+            gatewayNodePorts: {
+              ports: Object.values(INGRESS_NODE_PORTS),
+              sources: config.ingressGatewaySourceRanges,
+            },
+          }
+        : {}),
       sshEnabled: config.sshPublicKey !== undefined,
       protect: config.protectResources,
     },
@@ -84,6 +95,7 @@ export function openstackLayer(
         ? { securityGroupId: network.securityGroupIds.apiLoadBalancer }
         : {}),
       allowedCidrs: [...config.adminCidrs, network.nodeCidr, network.routerGatewayCidr],
+      ...(config.loadBalancerProvider === "ovn" ? { provider: "ovn" } : {}),
       routerReady: network.routerReady,
       protect: config.protectResources,
     },
@@ -152,20 +164,13 @@ function inClusterCredential(config: StackConfig, opts: pulumi.CustomResourceOpt
     {
       name,
       description: `${config.clusterName}: OpenStack cloud-controller-manager and Cinder CSI (managed by Pulumi)`,
-      roles: config.cloudProviderRoles ?? [...CLOUD_PROVIDER_ROLES],
+      roles: config.cloudProviderRoles ?? defaultCloudProviderRoles(config.loadBalancerProvider),
       unrestricted: false,
     },
     opts,
   );
   return { id: credential.id, secret: credential.secret };
 }
-
-/**
- * What the cloud provider needs: `member` (Nova servers, Neutron ports and floating IPs, Cinder
- * volumes) and `load-balancer_member`, the role Octavia's default policy asks for
- * (docs.openstack.org/octavia/latest/configuration/policy.html).
- */
-export const CLOUD_PROVIDER_ROLES = ["member", "load-balancer_member"] as const;
 
 function workerPool(
   config: StackConfig,

@@ -2,6 +2,16 @@ import { z } from "zod";
 import { key } from "../spec";
 import { nonEmptyString } from "../types";
 
+/**
+ * The roles the in-cluster cloud provider needs, unless cloudProviderRoles says otherwise: `member`
+ * (Nova servers, Neutron ports and floating IPs, Cinder volumes) and, where the cloud has Octavia,
+ * `load-balancer_member`, the role Octavia's default policy asks for
+ * (docs.openstack.org/octavia/latest/configuration/policy.html).
+ */
+export function defaultCloudProviderRoles(loadBalancerProvider: string | undefined): string[] {
+  return loadBalancerProvider === "none" ? ["member"] : ["member", "load-balancer_member"];
+}
+
 export const clusterKeys = {
   clusterMode: key({
     type: "string",

@@ -2,6 +2,10 @@ import { z } from "zod";
 import { key } from "../spec";
 import { cidr, ipv4, nonEmptyString, openstackUuid } from "../types";
 
+/** Octavia providers this program knows (cloud-provider-openstack tests amphora and ovn), or none at all. */
+export const LOAD_BALANCER_PROVIDERS = ["amphora", "ovn", "none"] as const;
+export type LoadBalancerProvider = (typeof LOAD_BALANCER_PROVIDERS)[number];
+
 /** The MTU of a network the program creates, unless networkMtu says otherwise: Neutron's usual for VXLAN tenant networks. */
 export const DEFAULT_NETWORK_MTU = 1450;
 
@@ -89,6 +93,13 @@ export const networkKeys = {
     description:
       "Who may reach the Kubernetes API (6443) and SSH (22, only when sshPublicKey is set): your office, VPN or bastion CIDRs. Required: there is no safe default.",
     schema: z.array(cidr).min(1, "list at least one CIDR (your office, VPN or bastion)"),
+  }),
+  loadBalancerProvider: key({
+    type: "string",
+    description:
+      "The cloud's load-balancer service (Octavia provider): amphora; ovn (no allowed_cidrs and client addresses reach the nodes, so sources are filtered by the security groups); none (no Octavia: a single control-plane node, the ingress gateway on fixed NodePorts of the workers).",
+    schema: z.enum(LOAD_BALANCER_PROVIDERS),
+    default: "amphora",
   }),
   allowWorldOpenAdminCidr: key({
     type: "boolean",

@@ -60,6 +60,8 @@ export interface CloudConfigInput {
   readonly floatingNetworkId: string;
   readonly subnetId: string;
   readonly clusterName: string;
+  /** Octavia's provider, or none (no Octavia: LoadBalancer Services are not served). */
+  readonly loadBalancerProvider: "amphora" | "ovn" | "none";
 }
 
 export interface Toleration {
@@ -95,6 +97,22 @@ export interface OccmValues {
 
 export const CLOUD_CONFIG_SECRET = "cloud-config";
 
+/** cloud.conf's [LoadBalancer] (cloud-provider-openstack's using-openstack-cloud-controller-manager.md). */
+function loadBalancerSection(input: CloudConfigInput): Readonly<Record<string, string | boolean>> {
+  // No Octavia: OCCM must not try (a LoadBalancer Service would wait forever); the gateway uses NodePorts.
+  if (input.loadBalancerProvider === "none") return { enabled: false };
+  return {
+    "floating-network-id": input.floatingNetworkId,
+    "subnet-id": input.subnetId,
+    "create-monitor": true,
+    // The program owns the node ports' groups: the worker group admits the NodePorts (OCCM's own
+    // group on the member ports would be stripped by `pulumi up --refresh`).
+    "manage-security-groups": false,
+    // OVN balances by SOURCE_IP_PORT only; with lb-provider=ovn, lb-method must say so.
+    ...(input.loadBalancerProvider === "ovn" ? { "lb-provider": "ovn", "lb-method": "SOURCE_IP_PORT" } : {}),
+  };
+}
+
 export function occmValues(input: CloudConfigInput): OccmValues {
   return {
     tolerations: OCCM_TOLERATIONS,
@@ -106,13 +124,7 @@ export function occmValues(input: CloudConfigInput): OccmValues {
         "application-credential-secret": input.applicationCredentialSecret,
         ...(input.region ? { region: input.region } : {}),
       },
-      loadBalancer: {
-        "floating-network-id": input.floatingNetworkId,
-        "subnet-id": input.subnetId,
-        "create-monitor": true,
-        // The worker security group already admits NodePorts from the node subnet.
-        "manage-security-groups": false,
-      },
+      loadBalancer: loadBalancerSection(input),
     },
     cluster: { name: input.clusterName },
   };
