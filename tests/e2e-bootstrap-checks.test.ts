@@ -1,10 +1,12 @@
 /** The pure helpers of the real-binary bootstrap ring (e2e/bootstrap/checks.ts): they decide pass or fail there. */
+import { createHmac } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
 import { renderKubeconfig } from "../components/cluster/kubeconfig";
 import {
+  clusterInfoSignedWith,
   discoveryHashIn,
   firstServiceIp,
   kubeadmDocuments,
@@ -167,5 +169,33 @@ describe("the objects the bootstrap ring dry-runs on the real API server (e2e/bo
     const files = crdFiles(path.resolve(__dirname, "..", "..", "shared", "charts"));
     expect(files.length).toBeGreaterThan(10);
     for (const file of files) expect(statSync(file).isFile()).toBe(true);
+  });
+});
+
+describe("the ring's cluster-info signature check can fail", () => {
+  // A detached JWS as the bootstrap signer writes it: base64url header, empty payload, HS256 signature.
+  const token = "abcdef.0123456789abcdef";
+  const kubeconfig = "apiVersion: v1\nkind: Config\nclusters: []\n";
+  const sign = (header: object, secret: string, content = kubeconfig) => {
+    const protectedHeader = Buffer.from(JSON.stringify(header)).toString("base64url");
+    const mac = createHmac("sha256", secret)
+      .update(`${protectedHeader}.${Buffer.from(content).toString("base64url")}`)
+      .digest("base64url");
+    return `${protectedHeader}..${mac}`;
+  };
+  const good = sign({ alg: "HS256", kid: "abcdef" }, "0123456789abcdef");
+
+  it("accepts the token's own signature", () => {
+    expect(clusterInfoSignedWith(kubeconfig, good, token)).toBe(true);
+  });
+
+  it.each([
+    ["another token secret", good, "abcdef.ffffffffffffffff", kubeconfig],
+    ["another token id in the header", sign({ alg: "HS256", kid: "zzzzzz" }, "0123456789abcdef"), token, kubeconfig],
+    ["an algorithm other than HS256", sign({ alg: "HS512", kid: "abcdef" }, "0123456789abcdef"), token, kubeconfig],
+    ["a changed kubeconfig", good, token, `${kubeconfig}# changed\n`],
+    ["an attached payload", good.replace("..", ".e30."), token, kubeconfig],
+  ])("refuses %s", (_why, jws, withToken, content) => {
+    expect(clusterInfoSignedWith(content, jws, withToken)).toBe(false);
   });
 });

@@ -2,7 +2,7 @@
  * Pure helpers of the bootstrap proof: reading cloud-config, laying its files out under a scratch
  * root as cloud-init would, certificate facts, kubeconfig rewrites. No tool runs here.
  */
-import { X509Certificate } from "node:crypto";
+import { createHmac, timingSafeEqual, X509Certificate } from "node:crypto";
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { parseAllDocuments, parse as parseYaml, stringify } from "yaml";
@@ -120,4 +120,28 @@ export function discoveryHashIn(joinCommand: string): string | undefined {
 
 export function kubeadmDocuments(config: string): { kind: string; [key: string]: unknown }[] {
   return parseAllDocuments(config).map((d) => d.toJS() as { kind: string });
+}
+
+/**
+ * Whether `jws` (the detached JWS the bootstrap signer stores in cluster-info as
+ * `jws-kubeconfig-<token id>`) signs `kubeconfig` with the bootstrap token: HS256 over
+ * "<protected header>.<base64url(kubeconfig)>" keyed by the token secret, header `kid` = the token id.
+ * This is what a joining node's kubeadm checks before it trusts anything in cluster-info.
+ */
+export function clusterInfoSignedWith(kubeconfig: string, jws: string, token: string): boolean {
+  const [tokenId, tokenSecret] = token.split(".");
+  const [protectedHeader, detachedPayload, signature] = jws.split(".");
+  if (!protectedHeader || detachedPayload !== "" || !signature) return false;
+  let header: { alg?: string; kid?: string };
+  try {
+    header = JSON.parse(Buffer.from(protectedHeader, "base64url").toString("utf8")) as { alg?: string; kid?: string };
+  } catch {
+    return false;
+  }
+  if (header.alg !== "HS256" || header.kid !== tokenId) return false;
+  const expected = createHmac("sha256", tokenSecret)
+    .update(`${protectedHeader}.${Buffer.from(kubeconfig, "utf8").toString("base64url")}`)
+    .digest();
+  const given = Buffer.from(signature, "base64url");
+  return given.length === expected.length && timingSafeEqual(given, expected);
 }

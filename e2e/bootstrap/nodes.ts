@@ -28,6 +28,8 @@ export const SHARED_PKI = [
 export interface Node {
   readonly name: string;
   readonly role: "init" | "control-plane" | "worker";
+  /** Its address in the node subnet (bootstrap.env NODE_ADDRESS). */
+  readonly address: string;
   readonly userData: string;
   readonly root: string;
   /** cloud-config path -> scratch path */
@@ -50,7 +52,8 @@ export function layOutNodes(ev: EvaluatedStack, dir: string): { nodes: Node[]; d
     const env = readFileSync(files.get(`${BOOTSTRAP}/bootstrap.env`) ?? fail(`${n.name}: no bootstrap.env`), "utf8");
     const role = /^NODE_ROLE="(init|control-plane|worker)"$/m.exec(env)?.[1] as Node["role"] | undefined;
     if (!role) fail(`${n.name}: no NODE_ROLE in bootstrap.env`);
-    return { name: n.name, role, userData: n.userData, root, files };
+    const address = /^NODE_ADDRESS="([^"]+)"$/m.exec(env)?.[1] ?? fail(`${n.name}: no NODE_ADDRESS in bootstrap.env`);
+    return { name: n.name, role, address, userData: n.userData, root, files };
   });
   const inits = nodes.filter((n) => n.role === "init");
   if (inits.length !== 1) fail(`expected one init node, got ${inits.map((n) => n.name).join(", ") || "none"}`);

@@ -10,8 +10,10 @@
  * flags kubeadm renders (e2e/kubernetes/apiserver.sh); the program's own admin kubeconfig lists
  * namespaces; the CRDs of ../shared/charts install and every Kubernetes object the program creates
  * outside charts passes a strict server-side dry run (objects.ts); the readiness gate's script passes;
- * kubeadm computes the join hash the program pins;
- * negative cases show the checks can fail. Every server is stopped, also on failure or Ctrl-C.
+ * kubeadm computes the join hash the program pins; with kube-controller-manager running, the join
+ * itself (joinProof.ts: cluster-info signed with the token, kubeadm's discovery, a kubelet's TLS
+ * bootstrap CSR approved and signed by our CA); etcd membership repair on a real 3-member etcd
+ * (etcdMembership.ts, once per run); negative cases show the checks can fail. Every server is stopped, also on failure or Ctrl-C.
  *
  * Binaries come from e2e/kubernetes/toolchain.sh (cached under $E2E_CACHE_DIR, default
  * ~/.cache/istio-openstack-e2e; a cold build takes 10-18 minutes on 2 cores). Prints a timing

@@ -18,9 +18,17 @@ import {
   signedBy,
   withCertificatesDir,
 } from "./checks";
+import { EndpointNetns } from "./endpointNetns";
 import { EtcdMembershipProof } from "./etcdMembership";
 import type { EvaluatedStack } from "./evaluate";
 import { checkAuditLog, checkEncryptionAtRest, checkFlags, checkPodSecurity, type HardeningRing } from "./hardening";
+import {
+  checkClusterInfoSigned,
+  checkDiscovery,
+  checkTlsBootstrap,
+  type JoinRing,
+  startControllerManager,
+} from "./joinProof";
 import { initFlagsOf, tokenExpiry, tokensIn, whoAmI, windowProblem } from "./joinWindow";
 import { BOOTSTRAP, foreignClientKubeconfig, joinCredentials, layOutNodes, type Node, PKI, SHARED_PKI } from "./nodes";
 import { acceptedByDryRun, crdFiles, forcedApply } from "./objects";
@@ -155,10 +163,11 @@ export class StackProof {
 
   private stopping?: Promise<void>;
   private membership?: EtcdMembershipProof;
+  private netns?: EndpointNetns;
 
   /** Stops etcd and kube-apiserver by their pids (apiserver.sh stop); once, however often it is called. */
   stopServer(): Promise<void> {
-    const membership = this.membership?.stop();
+    const membership = Promise.all([this.membership?.stop(), this.netns?.stop()]);
     if (!this.serverStarted) return Promise.all([this.stopping, membership]).then(() => undefined);
     this.serverStarted = false;
     this.stopping = this.stop();
@@ -462,6 +471,27 @@ export class StackProof {
       return result.stdout.trim().split("\n").pop() ?? "";
     });
 
+    // --- the join: what a node meets when it joins, with kube-controller-manager running ---
+    const joinRing: JoinRing = {
+      kubeadm: (args, extraEnv = {}) => this.kubeadm(args, extraEnv),
+      tool: (command, args, extraEnv = {}) =>
+        run(command, args, { env: { ...this.env, ...extraEnv }, timeoutSeconds: 120 }),
+      kubectl: (kubeconfig, args, input) => this.kubectl(kubeconfig, args, this.ev.floatingIp, input),
+      apiserverSh: this.tools.apiserverSh,
+      state: this.state,
+      pkiDir,
+      scratch: this.scratch,
+      port: this.port,
+      endpointAddress: ev.floatingIp,
+      env: this.env,
+    };
+    await this.step("kube-controller-manager start", () =>
+      startControllerManager(joinRing, initYaml, scratchInit, init.address),
+    );
+    this.netns = new EndpointNetns(ev.floatingIp, this.port);
+    await this.netns.start();
+    const token = joinCredentials(nodes[0]).token;
+
     await this.step("join: bootstrap token, hash", async () => {
       const local = path.join(kubeconfigDir, "super-admin-loopback.conf");
       writeFileSync(
@@ -469,8 +499,15 @@ export class StackProof {
         redirectKubeconfig(readFileSync(superAdmin, "utf8"), `https://127.0.0.1:${this.port}`, ev.floatingIp),
         { mode: 0o600 },
       );
-      // As kubeadm init: create the InitConfiguration's token, its RBAC and the cluster-info ConfigMap.
-      await this.kubeadm(["init", "phase", "bootstrap-token", "--config", initYaml, "--kubeconfig", local]);
+      // As kubeadm init: create the InitConfiguration's token, its RBAC and the cluster-info ConfigMap,
+      // with the kubeconfig as it is on the node (its server is the endpoint, which cluster-info carries).
+      const netns = this.netns ?? this.fail("no network namespace");
+      const phase = await netns.run(
+        path.join(this.tools.binDir, "kubeadm"),
+        ["init", "phase", "bootstrap-token", "--config", initYaml, "--kubeconfig", superAdmin],
+        this.env,
+      );
+      if (phase.status !== 0) throw failure(phase, "kubeadm's bootstrap-token phase failed");
       const tokens = await this.kubeadm(["token", "list", "--kubeconfig", local]);
       const tokenId = joinCredentials(nodes[0]).token.split(".")[0];
       const problem = windowProblem(tokenExpiry(tokens.stdout, tokenId), ev.joinTokenTtlMinutes);
@@ -582,6 +619,18 @@ export class StackProof {
         .filter((k) => !["apiVersion", "kind"].includes(k))
         .join(", ")}`;
     });
+
+    await this.step("join: cluster-info signed", () => checkClusterInfoSigned(joinRing, superAdmin, token));
+    const worker = nodes.find((n) => n.role === "worker") ?? nodes[nodes.length - 1];
+    await this.step("join: kubeadm discovery", () =>
+      checkDiscovery(
+        joinRing,
+        this.netns ?? this.fail("no network namespace"),
+        worker.files.get(`${BOOTSTRAP}/join.yaml`) ?? this.fail(`${worker.name} has no join.yaml`),
+        path.join(this.tools.binDir, "kubeadm"),
+      ),
+    );
+    await this.step("join: TLS bootstrap CSR", () => checkTlsBootstrap(joinRing, superAdmin, token, worker.name));
 
     await this.step("negative cases", () => this.negativeCases(programConf, pkiDir));
 
