@@ -43,10 +43,14 @@ describe("environment differences are deliberate", () => {
   });
 
   it("the same config gives the same graph and inputs on every run", async () => {
-    const first = await evaluateStack("staging");
-    const second = await evaluateStack("staging");
+    // Both evaluated now: a stored evaluation (tests/evaluationCache.ts) would compare with itself.
+    const first = await evaluateStack("staging", {}, { fresh: true });
+    const second = await evaluateStack("staging", {}, { fresh: true });
     const shape = (run: typeof first) => run.resources.map((r) => [r.key, r.parent, r.inputs]);
     expect(shape(second)).toEqual(shape(first));
+    // And everything else recorded: order, dependencies, options, outputs, what the mocks computed.
+    const recorded = ({ ofType, one, ...data }: typeof first) => data;
+    expect(recorded(second)).toStrictEqual(recorded(first));
   });
 
   it("bring-your-own network in a stack: the given ids flow to the outputs", async () => {

@@ -170,14 +170,19 @@ export async function runUnderMocks(program: () => unknown, options: MockRunOpti
   const failures: unknown[] = [];
   const onRejection = (reason: unknown) => failures.push(reason);
   process.on("unhandledRejection", onRejection);
-  // The SDK records a stack trace for every promise it makes (leak debugging); with source maps on,
-  // that dominates an offline evaluation. Errors keep their messages; deep stacks are not needed here.
+  // The SDK records a stack trace for every promise it makes (leak debugging) and a whole one for every
+  // resource (its source position); with source maps on (jest, tsx) formatting them dominates an
+  // offline evaluation. Errors keep their messages; deep stacks and mapped positions are not needed
+  // here (the mocks record no source positions): V8's own frame format, unmapped.
   const stackTraceLimit = Error.stackTraceLimit;
+  const prepareStackTrace = Error.prepareStackTrace;
   Error.stackTraceLimit = 1;
+  Error.prepareStackTrace = plainStackTrace;
   try {
     return await evaluate();
   } finally {
     Error.stackTraceLimit = stackTraceLimit;
+    Error.prepareStackTrace = prepareStackTrace;
     process.off("unhandledRejection", onRejection);
   }
 
@@ -253,6 +258,17 @@ export async function runUnderMocks(program: () => unknown, options: MockRunOpti
       computedOutputs,
     };
   }
+}
+
+/** A stack as V8 writes it without a prepareStackTrace hook. */
+function plainStackTrace(error: Error, frames: readonly NodeJS.CallSite[]): string {
+  let header: string;
+  try {
+    header = String(error);
+  } catch {
+    header = "Error";
+  }
+  return [header, ...frames.map((frame) => `    at ${frame}`)].join("\n");
 }
 
 /** What a registration request tells the engine about order, by URN (see RecordedResource.dependencies). */
