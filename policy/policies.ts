@@ -6,6 +6,7 @@ import { helmReleasePinned, kialiNotAnonymous } from "./helm";
 import { meshWideStrictMtls, peerAuthenticationStrict } from "./mesh";
 import { noWorldOpenAdminPorts } from "./network";
 import { applicationCredentialRestricted, applicationCredentialSecret, commandCredentialsNotInline } from "./secrets";
+import { keyMaterialProtected, namespacePodSecurity, nodesBootWithConfigDrive, podsDeniedMetadata } from "./security";
 
 export const policies: Policies = [
   // Mandatory: the security defaults.
@@ -19,6 +20,10 @@ export const policies: Policies = [
   applicationCredentialSecret,
   commandCredentialsNotInline,
   controlPlaneAntiAffinity,
+  podsDeniedMetadata,
+  nodesBootWithConfigDrive,
+  keyMaterialProtected,
+  namespacePodSecurity,
   // Advisory: choices a team may make differently.
   workerFloatingIps,
   haControlPlane,

@@ -15,6 +15,7 @@ import {
   auditPolicy,
   encryptionConfiguration,
 } from "../components/cluster/bootstrap/apiServerConfig";
+import { metadataGuarded } from "../policy/security";
 import { type Evaluation, evaluateStack } from "./harness";
 
 const INSTANCE = "openstack:compute/instance:Instance";
@@ -216,22 +217,21 @@ describe.each(["dev", "staging", "prod"])("the %s stack's control plane", (stack
     expect(values.bypassDnsResolution).toBe(true);
   });
 
-  it("protects the CAs, the service-account key and the encryption key outside dev; never what rotates", () => {
+  it("protects the CAs, the service-account key, the admin key and the encryption key outside dev; never what rotates", () => {
     const protect = stack !== "dev";
     const kept = [
-      ...run.ofType("tls:index/privateKey:PrivateKey").filter((r) => !r.name.endsWith("-admin")),
+      ...run.ofType("tls:index/privateKey:PrivateKey"),
       ...run.ofType("tls:index/selfSignedCert:SelfSignedCert"),
       ...run.ofType("random:index/randomBytes:RandomBytes"),
     ];
     expect(kept.map((r) => r.name).sort()).toEqual(
-      ["ca", "ca", "etcd-ca", "etcd-ca", "front-proxy-ca", "front-proxy-ca", "sa", "secrets-encryption"].map(
+      ["admin", "ca", "ca", "etcd-ca", "etcd-ca", "front-proxy-ca", "front-proxy-ca", "sa", "secrets-encryption"].map(
         (suffix) => `mesh-${stack}-pki-${suffix}`,
       ),
     );
     for (const resource of kept)
       expect([resource.name, resource.options.protect ?? false]).toEqual([resource.name, protect]);
     const rotating = [
-      run.one("tls:index/privateKey:PrivateKey", `mesh-${stack}-pki-admin`),
       run.one("tls:index/locallySignedCert:LocallySignedCert", `mesh-${stack}-pki-admin`),
       ...run.ofType("random:index/randomString:RandomString"),
       ...run.ofType("random:index/randomPassword:RandomPassword").filter((r) => r.name.includes("-pki-")),
@@ -284,4 +284,62 @@ describe.each(["dev", "prod"])("Pod Security on the %s stack's namespaces", (sta
     const values = prometheus.inputs.values as Record<string, { enabled: boolean }>;
     expect(values["prometheus-node-exporter"]).toEqual({ enabled: false });
   });
+});
+
+describe.each(["dev", "prod"])("the %s stack keeps pods away from the metadata service", (stack) => {
+  let run: Evaluation;
+  beforeAll(async () => {
+    run = await evaluateStack(stack);
+  });
+  const custom = (kind: string) =>
+    run.ofType(`kubernetes:crd.projectcalico.org/v1:${kind}`).map((r) => ({ ...r, props: r.inputs }));
+
+  it("a Calico tier before every other, passing what its policy does not deny", () => {
+    const [tier] = custom("Tier");
+    expect(tier.props).toMatchObject({ kind: "Tier", spec: { defaultAction: "Pass" } });
+    // Before kube-admin (1000) and default (1,000,000): no namespace's policy can re-allow the address.
+    expect((tier.props.spec as { order: number }).order).toBeLessThan(1000);
+  });
+
+  it("one policy in it: egress of every pod (workload endpoints, not host endpoints) to 169.254.169.254 denied, nothing else decided", () => {
+    const policies = custom("GlobalNetworkPolicy");
+    expect(policies).toHaveLength(1);
+    const spec = policies[0].props.spec as Record<string, unknown>;
+    const [tier] = custom("Tier");
+    expect(spec).toMatchObject({
+      tier: (tier.props.metadata as { name: string }).name,
+      types: ["Egress"],
+      selector: "has(projectcalico.org/namespace)",
+      egress: [{ action: "Deny", destination: { nets: ["169.254.169.254/32"] } }],
+    });
+    expect(spec.ingress).toBeUndefined();
+    expect(
+      metadataGuarded(
+        custom("Tier")
+          .concat(policies)
+          .map((o) => ({ kind: String(o.props.kind), props: o.props })),
+      ),
+    ).toBe(true);
+  });
+
+  it("the guard exists before Calico runs: it waits only for Calico's CRDs, the policy for its tier", () => {
+    const crds = run.one("kubernetes:helm.sh/v4:Chart", "calico-crds");
+    const [tier] = custom("Tier");
+    const [policy] = custom("GlobalNetworkPolicy");
+    expect(tier.dependsOn).toEqual([crds.key]);
+    expect(policy.dependsOn).toEqual(expect.arrayContaining([crds.key, tier.key]));
+    expect(run.one(RELEASE, "calico").dependsOn).not.toContain(policy.key);
+  });
+
+  it("nodes boot from a config drive, and turning it on never rebuilds a running node", () => {
+    for (const instance of run.ofType(INSTANCE)) {
+      expect(instance.inputs.configDrive).toBe(true);
+      expect(instance.options.ignoreChanges).toContain("configDrive");
+    }
+  });
+});
+
+it("a cloud without config drives: configDrive false boots from the metadata service (dev)", async () => {
+  const run = await evaluateStack("dev", { configDrive: false });
+  for (const instance of run.ofType(INSTANCE)) expect(instance.inputs.configDrive).toBe(false);
 });

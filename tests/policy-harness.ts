@@ -20,6 +20,8 @@ export interface Context {
   readonly config?: Record<string, unknown>;
   readonly additionalSecretOutputs?: string[];
   readonly name?: string;
+  /** The resource's protect option (key-material-protected reads it). */
+  readonly protect?: boolean;
 }
 
 export const urnOf = (stack: string, type: string, name: string) =>
@@ -37,7 +39,7 @@ function resourceArgs(type: string, props: Record<string, unknown>, ctx: Context
     name,
     urn: urnOf(ctx.stack ?? "prod", type, name),
     opts: {
-      protect: false,
+      protect: ctx.protect ?? false,
       ignoreChanges: [],
       aliases: [],
       customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
@@ -132,7 +134,12 @@ export async function packViolations(
       continue;
     }
     for (const r of resources) {
-      const ctx = { stack, name: r.name, additionalSecretOutputs: [...(r.options.additionalSecretOutputs ?? [])] };
+      const ctx = {
+        stack,
+        name: r.name,
+        additionalSecretOutputs: [...(r.options.additionalSecretOutputs ?? [])],
+        protect: r.options.protect ?? false,
+      };
       violations.push(...(await check(policy, r.type, r.inputs, ctx)).map((v) => `${policy.name} ${r.name}: ${v}`));
     }
   }

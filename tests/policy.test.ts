@@ -18,8 +18,14 @@ import {
   applicationCredentialSecret,
   commandCredentialsNotInline,
 } from "../policy/secrets";
-import { ROOT } from "./harness";
-import { check, checkStack, type FakeResource, urnOf } from "./policy-harness";
+import {
+  keyMaterialProtected,
+  namespacePodSecurity,
+  nodesBootWithConfigDrive,
+  podsDeniedMetadata,
+} from "../policy/security";
+import { evaluateStack, ROOT } from "./harness";
+import { check, checkStack, type FakeResource, packViolations, urnOf } from "./policy-harness";
 
 describe("the environment a policy sees", () => {
   it("comes from the stack in the URN, or from the pack's config for other stack names", () => {
@@ -421,5 +427,114 @@ describe("nodes", () => {
     ]);
     expect(await check(prodBootFromVolume, INSTANCE, fromVolume, { stack: "prod" })).toEqual([]);
     expect(await check(prodBootFromVolume, INSTANCE, { imageName: "ubuntu-24.04" }, { stack: "staging" })).toEqual([]);
+  });
+});
+
+describe("the cluster's keys out of reach (policy/security.ts, mandatory)", () => {
+  const INSTANCE_TYPE = "openstack:compute/instance:Instance";
+  const RELEASE = "kubernetes:helm.sh/v3:Release";
+  const calicoRelease = {
+    type: RELEASE,
+    name: "calico",
+    props: { chart: "tigera-operator", namespace: "tigera-operator" },
+  };
+  const tier = (defaultAction: string) => ({
+    type: "kubernetes:crd.projectcalico.org/v1:Tier",
+    name: "tier",
+    props: {
+      apiVersion: "crd.projectcalico.org/v1",
+      kind: "Tier",
+      metadata: { name: "guard" },
+      spec: { defaultAction },
+    },
+  });
+  const policy = (nets: string[], action = "Deny", tierName = "guard") => ({
+    type: "kubernetes:crd.projectcalico.org/v1:GlobalNetworkPolicy",
+    name: "gnp",
+    props: {
+      apiVersion: "crd.projectcalico.org/v1",
+      kind: "GlobalNetworkPolicy",
+      metadata: { name: `${tierName}.deny` },
+      spec: { tier: tierName, types: ["Egress"], egress: [{ action, destination: { nets } }] },
+    },
+  });
+
+  it("pods-denied-metadata: a Pass tier with a policy denying 169.254.169.254 wherever Calico is installed", async () => {
+    const guarded = [calicoRelease, tier("Pass"), policy(["169.254.169.254/32"])];
+    expect(await checkStack(podsDeniedMetadata, guarded, { stack: "dev" })).toEqual([]);
+    for (const broken of [
+      [calicoRelease],
+      [calicoRelease, tier("Pass"), policy(["10.0.0.0/8"])],
+      [calicoRelease, tier("Pass"), policy(["169.254.169.254/32"], "Allow")],
+      // A Deny tier would drop every other egress; a policy in a tier that is not there guards nothing.
+      [calicoRelease, tier("Deny"), policy(["169.254.169.254/32"])],
+      [calicoRelease, tier("Pass"), policy(["169.254.169.254/32"], "Deny", "other")],
+    ]) {
+      expect(await checkStack(podsDeniedMetadata, broken, { stack: "dev" })).toEqual([
+        expect.stringMatching(/any pod can read the nodes' user data/),
+      ]);
+    }
+    // An existing cluster's CNI is not the program's.
+    expect(await checkStack(podsDeniedMetadata, [], { stack: "prod" })).toEqual([]);
+  });
+
+  it("nodes-config-drive: required outside dev", async () => {
+    expect(await check(nodesBootWithConfigDrive, INSTANCE_TYPE, { configDrive: true }, { stack: "prod" })).toEqual([]);
+    expect(await check(nodesBootWithConfigDrive, INSTANCE_TYPE, { configDrive: false }, { stack: "prod" })).toEqual([
+      expect.stringMatching(/without a config drive/),
+    ]);
+    expect(await check(nodesBootWithConfigDrive, INSTANCE_TYPE, {}, { stack: "staging" })).toHaveLength(1);
+    expect(await check(nodesBootWithConfigDrive, INSTANCE_TYPE, { configDrive: false }, { stack: "dev" })).toEqual([]);
+  });
+
+  it("key-material-protected: CA keys and certificates, the encryption key protected outside dev", async () => {
+    for (const type of [
+      "tls:index/privateKey:PrivateKey",
+      "tls:index/selfSignedCert:SelfSignedCert",
+      "random:index/randomBytes:RandomBytes",
+    ]) {
+      expect(await check(keyMaterialProtected, type, {}, { stack: "prod", protect: true })).toEqual([]);
+      expect(await check(keyMaterialProtected, type, {}, { stack: "prod" })).toEqual([
+        expect.stringMatching(/not protected/),
+      ]);
+      expect(await check(keyMaterialProtected, type, {}, { stack: "dev" })).toEqual([]);
+    }
+    expect(
+      await check(keyMaterialProtected, "tls:index/locallySignedCert:LocallySignedCert", {}, { stack: "prod" }),
+    ).toEqual([]);
+  });
+
+  it("namespace-pod-security: every namespace labelled; privileged outside dev only where a node agent runs", async () => {
+    const ns = (name: string, level?: string) => ({
+      type: "kubernetes:core/v1:Namespace",
+      name,
+      props: { metadata: { name, labels: level ? { "pod-security.kubernetes.io/enforce": level } : {} } },
+    });
+    const cni = { type: RELEASE, name: "istio-cni", props: { chart: "cni", namespace: "istio-system" } };
+    expect(
+      await checkStack(namespacePodSecurity, [ns("istio-system", "privileged"), cni, ns("shop", "baseline")]),
+    ).toEqual([]);
+    expect(await checkStack(namespacePodSecurity, [ns("shop", "privileged")], { stack: "prod" })).toEqual([
+      expect.stringMatching(/namespace shop enforces privileged in a prod stack.*istioCni: true/),
+    ]);
+    expect(await checkStack(namespacePodSecurity, [ns("shop", "privileged")], { stack: "dev" })).toEqual([]);
+    expect(await checkStack(namespacePodSecurity, [ns("shop")], { stack: "dev" })).toEqual([
+      expect.stringMatching(/has no pod-security.kubernetes.io\/enforce label/),
+    ]);
+  });
+
+  it("catches each of them turned off by mistake in a prod stack's config", async () => {
+    const run = await evaluateStack("prod", {
+      configDrive: false,
+      protectResources: false,
+      istioCni: false,
+      meshNamespaces: { shop: "prod-stable" },
+    });
+    const violations = await packViolations(run.resources, "prod");
+    expect(violations.filter((v) => v.startsWith("nodes-config-drive"))).toHaveLength(run.ofType(INSTANCE_TYPE).length);
+    expect(violations.filter((v) => v.startsWith("key-material-protected")).length).toBeGreaterThanOrEqual(9);
+    expect(violations.filter((v) => v.startsWith("namespace-pod-security"))).toEqual([
+      expect.stringMatching(/namespace shop.*enforces privileged/),
+    ]);
   });
 });

@@ -85,7 +85,8 @@ export class ClusterPki extends pulumi.ComponentResource {
     this.serviceAccountPublicKeyPem = serviceAccount.publicKeyPem;
 
     // kubeadm:cluster-admins (bound to cluster-admin by kubeadm init), not system:masters: revocable through RBAC.
-    const adminKey = new tls.PrivateKey(`${name}-admin`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, child);
+    // The key stays (protected like the others); its certificate is what renews.
+    const adminKey = new tls.PrivateKey(`${name}-admin`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, kept);
     const adminRequest = new tls.CertRequest(
       `${name}-admin`,
       {

@@ -35,6 +35,11 @@ export interface NodePoolArgs {
     peers: pulumi.Output<string[]>,
   ) => pulumi.Input<string>;
   readonly protect: boolean;
+  /**
+   * Boot with a config drive: cloud-init reads the user data from the drive, so a node never needs
+   * the metadata service (which serves the same user data to anything on the node's address).
+   */
+  readonly configDrive: boolean;
 }
 
 export interface PoolNode {
@@ -121,6 +126,7 @@ export class NodePool extends pulumi.ComponentResource {
           ...(spec.availabilityZone ? { availabilityZone: spec.availabilityZone } : {}),
           userData: args.userData(spec, port, peers),
           metadata: { cluster: args.clusterName, role: spec.role, pool: spec.pool },
+          configDrive: args.configDrive,
           stopBeforeDestroy: true,
         },
         {
@@ -128,8 +134,9 @@ export class NodePool extends pulumi.ComponentResource {
           protect: args.protect,
           // Templates and images change often; a silent rebuild of every node would be an outage.
           // The keypair is only read at first boot: a new sshPublicKey is for new nodes (its
-          // keypair's name changes with the key, which would otherwise rebuild every node).
-          ignoreChanges: ["userData", "imageName", "imageId", "blockDevices", "keyPair"],
+          // keypair's name changes with the key, which would otherwise rebuild every node). A config
+          // drive is attached at boot (the provider replaces the server to change it): new nodes.
+          ignoreChanges: ["userData", "imageName", "imageId", "blockDevices", "keyPair", "configDrive"],
         },
       );
       const floatingIp = args.floatingIpPool

@@ -35,7 +35,10 @@ export interface CloudCredential {
   readonly secret: pulumi.Output<string>;
 }
 
-type PoolDefaults = Pick<NodePoolArgs, "clusterName" | "networkId" | "subnetId" | "keyPairName" | "protect">;
+type PoolDefaults = Pick<
+  NodePoolArgs,
+  "clusterName" | "networkId" | "subnetId" | "keyPairName" | "protect" | "configDrive"
+>;
 
 /**
  * Builds everything on OpenStack. `userDataFor` is called once the API endpoint's address exists
@@ -119,6 +122,7 @@ export function openstackLayer(
     subnetId: network.subnetId,
     ...(keyPair ? { keyPairName: keyPair.name } : {}),
     protect: config.protectResources,
+    configDrive: config.configDrive,
   };
   const controlPlane = new NodePool(
     `${clusterName}-control-plane`,

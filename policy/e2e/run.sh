@@ -56,6 +56,8 @@ expect "the API open to the world is refused" contains "$output" 'no-world-open-
 expect "HTTPS open to the world is not" lacks "$output" 'SecGroupRule: https\)'
 expect "control-plane nodes in an affinity group are refused (joined during preview)" \
   contains "$output" 'control-plane node control-plane-2 is in a server group with policies \[affinity\]'
+expect "nodes booting without a config drive are refused" \
+  contains "$output" 'nodes-config-drive +\(openstack:compute:Instance: control-plane-0\)'
 expect "an unrestricted application credential is advised against" \
   contains "$output" '\[advisory\].*application-credential-restricted'
 [[ $failures -eq 0 ]] || printf '%s\n' "$output"

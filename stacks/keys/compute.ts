@@ -74,6 +74,13 @@ export const computeKeys = {
     schema: nonEmptyString,
     default: "ubuntu-24.04",
   }),
+  configDrive: key({
+    type: "boolean",
+    description:
+      "Boot nodes with a config drive, so cloud-init reads their user data from it and nodes never need the metadata service (which pods cannot reach either way: docs/security.md). Turn off only on a cloud without config drives; changes apply to nodes created afterwards. The policy pack requires it outside dev.",
+    schema: z.boolean(),
+    default: true,
+  }),
   sshPublicKey: key({
     type: "string",
     description:

@@ -1,6 +1,8 @@
+import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { clusterCharts, type PinnedChart } from "../../../lib/versions";
 import { type ChartRepositoryOverrides, chartObjects, chartRelease } from "../../charts";
+import { metadataGuard } from "./metadataGuard";
 import {
   type CloudConfigInput,
   cinderCsiValues,
@@ -76,6 +78,16 @@ export class ClusterAddons extends pulumi.ComponentResource {
       },
       { parent: this },
     );
+    // Before calico-node runs (it only needs the CRDs), so no pod ever starts without the guard;
+    // the policy after its tier.
+    let previous: pulumi.Resource = calicoCrds;
+    for (const object of metadataGuard()) {
+      previous = new k8s.apiextensions.CustomResource(
+        `${args.clusterName}-${object.kind.toLowerCase()}-${object.metadata.name}`,
+        { apiVersion: object.apiVersion, kind: object.kind, metadata: object.metadata, spec: object.spec },
+        { parent: this, dependsOn: previous === calicoCrds ? [calicoCrds] : [calicoCrds, previous] },
+      );
+    }
     const calico = release(
       "calico",
       clusterCharts.tigeraOperator,

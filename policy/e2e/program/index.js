@@ -34,6 +34,7 @@ for (const index of [0, 1, 2]) {
     networks: [{ name: "nodes" }],
     schedulerHints: [{ group: controlPlane.id }],
     metadata: { role: "control-plane" },
+    configDrive: !bad,
   });
 }
 
