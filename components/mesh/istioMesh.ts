@@ -20,6 +20,13 @@ import { meshCharts, type PinnedChart } from "../../lib/versions";
 import { type ChartRepositoryOverrides, chartRelease } from "../charts";
 import { resourceName } from "../names";
 import {
+  type AccessRule,
+  accessPolicy,
+  ISTIOD_ACCESS,
+  namespaceIsolation,
+  namespaceIsolationAuthorization,
+} from "./access";
+import {
   type Gateway,
   generatedName,
   INGRESS_GATEWAY_CLASS,
@@ -85,6 +92,15 @@ export interface IstioMeshArgs {
   readonly podsReady: readonly pulumi.Resource[];
   /** What a LoadBalancer Service needs for its address (and must outlive it): the cloud-controller-manager. */
   readonly loadBalancersReady: readonly pulumi.Resource[];
+  /** Who may reach istio-system and the application namespaces (access.ts). */
+  readonly access: MeshAccess;
+}
+
+export interface MeshAccess {
+  /** Ways into istio-system from other namespaces besides istiod's (NetworkPolicies). */
+  readonly system: readonly AccessRule[];
+  /** Application namespaces admit only their own and the ingress gateway's mesh workloads. */
+  readonly isolateApplications: boolean;
 }
 
 export interface MeshPodSecurity {
@@ -143,6 +159,18 @@ export class IstioMesh extends pulumi.ComponentResource {
       child,
     );
     this.istioSystem = istioSystem;
+
+    // istio-system is reachable from other namespaces only where the mesh needs it (access.ts).
+    for (const policy of [
+      namespaceIsolation(ISTIO_NAMESPACE),
+      ...[ISTIOD_ACCESS, ...args.access.system].map((rule) => accessPolicy(ISTIO_NAMESPACE, rule)),
+    ]) {
+      new k8s.networking.v1.NetworkPolicy(
+        named("networkpolicy", ISTIO_NAMESPACE, policy.metadata.name),
+        { metadata: policy.metadata, spec: policy.spec },
+        { ...child, dependsOn: [istioSystem] },
+      );
+    }
 
     // Waypoints are Gateways too: ambient needs the CRDs even with the classic ingress gateway. Before
     // istiod, as in Istio's ambient install order, so its Gateway controllers find them at start.
@@ -341,7 +369,13 @@ export class IstioMesh extends pulumi.ComponentResource {
       return created;
     });
 
-    const policies: IstioCustomResource[] = [...peerAuthentications(args.policy), meshTelemetry(args.policy)];
+    const policies: IstioCustomResource[] = [
+      ...peerAuthentications(args.policy),
+      meshTelemetry(args.policy),
+      ...(args.access.isolateApplications
+        ? Object.keys(args.namespaces).map((ns) => namespaceIsolationAuthorization(ns, [args.ingress.namespace]))
+        : []),
+    ];
     for (const resource of policies) {
       const { namespace: ns, name: objectName } = resource.metadata;
       new k8s.apiextensions.CustomResource(

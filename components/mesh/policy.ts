@@ -4,6 +4,7 @@
  * published schemas (@kubernetes-models/istio).
  */
 import { ISTIO_NAMESPACE } from "../../lib/istio";
+import type { AuthorizationPolicy } from "./access";
 
 export type MtlsMode = "STRICT" | "PERMISSIVE";
 
@@ -66,7 +67,7 @@ export type VirtualService = IstioObject<
   }
 >;
 
-export type IstioCustomResource = PeerAuthentication | Telemetry | Gateway | VirtualService;
+export type IstioCustomResource = PeerAuthentication | Telemetry | Gateway | VirtualService | AuthorizationPolicy;
 
 export interface PolicySettings {
   readonly mtlsMode: MtlsMode;

@@ -8,8 +8,9 @@ import { INGRESS_NODE_PORTS, ISTIO_NAMESPACE } from "../../lib/istio";
 import { istioDashboards } from "../../lib/versions";
 import { istioCniEnabled } from "../../stacks/keys/mesh";
 import type { StackConfig } from "../../stacks/load";
+import type { AccessRule } from "../mesh/access";
 import { hostExposure, INGRESS_GATEWAY_NAME, waypointClassDefaults } from "../mesh/gatewayApi";
-import { type GatewayPlacement, IstioMesh, type MeshPodSecurity } from "../mesh/istioMesh";
+import { type GatewayPlacement, IstioMesh, type MeshAccess, type MeshPodSecurity } from "../mesh/istioMesh";
 import { kialiExposure } from "../mesh/policy";
 import { planRevisions, type RevisionPlan } from "../mesh/revisions";
 import { Observability } from "../observability/observability";
@@ -83,6 +84,30 @@ export function meshPodSecurity(cni: boolean): MeshPodSecurity {
     : { system: "baseline", gateways: "baseline", applications: "privileged" };
 }
 
+/**
+ * Who may reach istio-system from other namespaces (besides istiod's xDS and webhooks): every mesh
+ * proxy sends traces to Jaeger's OTLP receivers; the ingress gateway reaches Grafana when it is
+ * published under kialiHost (Kiali's own chart opens Kiali). And whether application namespaces
+ * admit only their own and the gateway's workloads.
+ */
+export function meshAccess(config: StackConfig): MeshAccess {
+  const tracing: AccessRule = {
+    name: "tracing-collector-from-mesh",
+    pods: { "app.kubernetes.io/name": "jaeger", "app.kubernetes.io/component": "all-in-one" },
+    ports: [4317, 4318],
+  };
+  const grafana: AccessRule = {
+    name: "grafana-from-ingress",
+    pods: { "app.kubernetes.io/name": "grafana" },
+    ports: [3000],
+    fromNamespaces: [config.ingressGatewayNamespace],
+  };
+  return {
+    system: config.kialiHost ? [tracing, grafana] : [tracing],
+    isolateApplications: config.meshNamespaceIsolation,
+  };
+}
+
 export function buildMeshLayers(
   parent: pulumi.Resource,
   config: StackConfig,
@@ -135,6 +160,7 @@ export function buildMeshLayers(
       ...(kialiHostExposure ? { ingressListeners: kialiHostExposure.listeners } : {}),
       namespaces: config.meshNamespaces,
       podSecurity: meshPodSecurity(istioCniEnabled(config)),
+      access: meshAccess(config),
       waypoints: config.meshWaypoints,
       podsReady: cluster.readiness.pods,
       loadBalancersReady: cluster.readiness.loadBalancers,

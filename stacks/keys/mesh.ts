@@ -73,6 +73,13 @@ export const meshKeys = {
     schema: z.enum(["STRICT", "PERMISSIVE"]),
     default: "STRICT",
   }),
+  meshNamespaceIsolation: key({
+    type: "boolean",
+    description:
+      "Each namespace of meshNamespaces admits requests only from mesh workloads of its own namespace and of the ingress gateway's (an AuthorizationPolicy enforced by the sidecars or, in ambient, ztunnel); other cross-namespace calls need an ALLOW policy of the team's own.",
+    schema: z.boolean(),
+    default: { perEnvironment: { dev: false, staging: true, prod: true } },
+  }),
   meshPermissiveNamespaces: key({
     type: "array",
     description:
