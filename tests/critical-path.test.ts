@@ -162,7 +162,7 @@ describe("the critical path", () => {
   it("lets the readiness gate finish only once the first control-plane node has bootstrapped the API", () => {
     const init = resource(INSTANCE, "cp-0", [], { inputs: { userData: "path: /etc/kubeadm-bootstrap/init.yaml" } });
     const gate = resource("command:local:Command", "readyz", [init.key], {
-      inputs: { environment: { API_ENDPOINT: "x" } },
+      inputs: { environment: { API_ENDPOINT: "x", TIMEOUT_SECONDS: "900" } },
     });
     const path = criticalPath([init, gate]);
     expect(path.chain.map((s) => s.label)).toEqual([

@@ -51,10 +51,14 @@ const INSTANCE = "openstack:compute/instance:Instance";
 const LOAD_BALANCER = "openstack:loadbalancer/loadBalancer:LoadBalancer";
 const MEMBER = "openstack:loadbalancer/member:Member";
 
-/** The readiness gate: the local command that waits for the API server (readyz-wait.sh). */
+/** The readiness gate: the local command that waits for the API server (readyz-wait.sh, bounded by TIMEOUT_SECONDS). */
 export function isApiGate(resource: RecordedResource): boolean {
   const environment = resource.inputs.environment as Record<string, unknown> | undefined;
-  return resource.type === "command:local:Command" && environment?.API_ENDPOINT !== undefined;
+  return (
+    resource.type === "command:local:Command" &&
+    environment?.API_ENDPOINT !== undefined &&
+    environment?.TIMEOUT_SECONDS !== undefined
+  );
 }
 
 /** The node that runs kubeadm init: its user data carries init.yaml. */
