@@ -343,3 +343,31 @@ it("a cloud without config drives: configDrive false boots from the metadata ser
   const run = await evaluateStack("dev", { configDrive: false });
   for (const instance of run.ofType(INSTANCE)) expect(instance.inputs.configDrive).toBe(false);
 });
+
+describe("control-plane certificates renew themselves (no SSH)", () => {
+  it("control-plane nodes get the renewal script and a daily timer at a random hour, enabled at boot; workers none", async () => {
+    const run = await evaluateStack("prod");
+    for (const instance of run.ofType(INSTANCE)) {
+      const userData = String(instance.inputs.userData);
+      const document = parseYaml(userData) as CloudConfig & { runcmd: string[][] };
+      const files = filesOf(userData);
+      const controlPlane = instance.name.includes("control-plane");
+      expect([instance.name, files.has("/usr/local/sbin/kubeadm-certs-renew.sh")]).toEqual([
+        instance.name,
+        controlPlane,
+      ]);
+      if (!controlPlane) {
+        expect(document.runcmd.flat()).not.toContain("kubeadm-certs-renew.timer");
+        continue;
+      }
+      expect(files.get("/usr/local/sbin/kubeadm-certs-renew.sh")?.permissions).toBe("0755");
+      const service = files.get("/etc/systemd/system/kubeadm-certs-renew.service")?.content ?? "";
+      const timer = files.get("/etc/systemd/system/kubeadm-certs-renew.timer")?.content ?? "";
+      expect(service).toMatch(/^ExecStart=\/usr\/local\/sbin\/kubeadm-certs-renew\.sh$/m);
+      expect(timer).toMatch(/^OnCalendar=daily$/m);
+      expect(timer).toMatch(/^RandomizedDelaySec=12h$/m);
+      expect(timer).toMatch(/^WantedBy=timers\.target$/m);
+      expect(document.runcmd[0]).toEqual(["systemctl", "enable", "--now", "kubeadm-certs-renew.timer"]);
+    }
+  });
+});

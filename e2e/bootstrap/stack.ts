@@ -634,6 +634,46 @@ export class StackProof {
 
     await this.step("negative cases", () => this.negativeCases(programConf, pkiDir));
 
+    await this.step("certificate renewal (timer's script)", async () => {
+      // The script the node's timer runs, as its user data wrote it, on this node's PKI.
+      const script = init.files.get("/usr/local/sbin/kubeadm-certs-renew.sh") ?? this.fail("no renewal script");
+      const manifestDir = path.join(this.scratch, "renewal-manifests");
+      mkdirSync(manifestDir, { recursive: true });
+      writeFileSync(
+        path.join(manifestDir, "kube-apiserver.yaml"),
+        readFileSync(path.join(manifests, "kube-apiserver.yaml")),
+      );
+      const renew = (days: number) =>
+        run("bash", [script], {
+          env: {
+            ...this.env,
+            PKI_DIR: pkiDir,
+            MANIFEST_DIR: manifestDir,
+            KUBEADM_CONFIG: scratchInit,
+            RENEW_BEFORE_DAYS: String(days),
+            RESTART_WAIT_SECONDS: "0",
+          },
+          timeoutSeconds: 120,
+        });
+      const apiserverCert = () => readFileSync(path.join(pkiDir, "apiserver.crt"), "utf8");
+      const shared = new Map(SHARED_PKI.map((f) => [f, digest(f)]));
+      const before = apiserverCert();
+      const early = await renew(30);
+      if (apiserverCert() !== before || !/nothing to do/.test(early.stderr)) {
+        throw failure(early, "a certificate with a year left was renewed");
+      }
+      const due = await renew(400); // every certificate is "due" within 400 days
+      const after = apiserverCert();
+      if (after === before) throw failure(due, "apiserver.crt was not renewed");
+      if (!signedBy(after, readFileSync(path.join(pkiDir, "ca.crt"), "utf8")))
+        this.fail("the renewed apiserver.crt is not signed by our CA");
+      const changedShared = SHARED_PKI.filter((f) => digest(f) !== shared.get(f));
+      if (changedShared.length) this.fail(`renewal replaced Pulumi's key material: ${changedShared.join(", ")}`);
+      if (!existsSync(path.join(manifestDir, "kube-apiserver.yaml")))
+        this.fail("the static pod manifest was not put back");
+      return "nothing renewed with a year left; with the threshold past it, apiserver.crt renewed by our CA, CAs kept, manifest back";
+    });
+
     const joining = nodes.find((n) => n.role === "control-plane");
     const etcdPorts = this.tools.etcdPorts;
     if (joining && etcdPorts) {

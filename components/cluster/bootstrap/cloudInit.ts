@@ -15,7 +15,8 @@ export type BootstrapScriptName =
   | "kubeadm-bootstrap.sh"
   | "etcd-membership.sh"
   | "readyz-wait.sh"
-  | "join-token.sh";
+  | "join-token.sh"
+  | "kubeadm-certs-renew.sh";
 
 export function bootstrapScript(name: BootstrapScriptName): string {
   return readFileSync(path.join(SCRIPT_DIR, name), "utf8");
@@ -78,6 +79,46 @@ const script = (name: BootstrapScriptName): WriteFile => ({
   permissions: "0755",
 });
 
+/**
+ * A control-plane node renews the certificates kubeadm signed on it (valid one year) by itself: a
+ * daily timer, each node at its own random hour so an HA control plane never restarts together.
+ */
+export const CERTIFICATE_RENEWAL_TIMER = "kubeadm-certs-renew.timer";
+const certificateRenewalUnits: WriteFile[] = [
+  {
+    path: "/etc/systemd/system/kubeadm-certs-renew.service",
+    permissions: "0644",
+    content: [
+      "[Unit]",
+      "Description=Renew kubeadm's control-plane certificates before they expire",
+      "Documentation=https://kubernetes.io/docs/tasks/administer-cluster/kubeadm/kubeadm-certs/",
+      "After=kubelet.service",
+      "",
+      "[Service]",
+      "Type=oneshot",
+      "ExecStart=/usr/local/sbin/kubeadm-certs-renew.sh",
+      "",
+    ].join("\n"),
+  },
+  {
+    path: `/etc/systemd/system/${CERTIFICATE_RENEWAL_TIMER}`,
+    permissions: "0644",
+    content: [
+      "[Unit]",
+      "Description=Daily check of kubeadm's control-plane certificates",
+      "",
+      "[Timer]",
+      "OnCalendar=daily",
+      "RandomizedDelaySec=12h",
+      "Persistent=true",
+      "",
+      "[Install]",
+      "WantedBy=timers.target",
+      "",
+    ].join("\n"),
+  },
+];
+
 export function renderUserData(input: NodeUserDataInput): string {
   const kubeadm = input.kubeadm;
   const files: WriteFile[] = [
@@ -87,7 +128,9 @@ export function renderUserData(input: NodeUserDataInput): string {
     ...(kubeadm
       ? [
           script("kubeadm-bootstrap.sh"),
-          ...(kubeadm.role === "worker" ? [] : [script("etcd-membership.sh")]),
+          ...(kubeadm.role === "worker"
+            ? []
+            : [script("etcd-membership.sh"), script("kubeadm-certs-renew.sh"), ...certificateRenewalUnits]),
           ...kubeadm.files,
         ]
       : []),
@@ -104,8 +147,12 @@ export function renderUserData(input: NodeUserDataInput): string {
       permissions: f.permissions,
       owner: "root:root",
     })),
-    // kubeadm-bootstrap.sh runs node-prepare.sh itself, with retries, before it joins.
-    runcmd: [[kubeadm ? "/usr/local/sbin/kubeadm-bootstrap.sh" : "/usr/local/sbin/node-prepare.sh"]],
+    // kubeadm-bootstrap.sh runs node-prepare.sh itself, with retries, before it joins. The renewal
+    // timer first: its script does nothing until the node runs an API server.
+    runcmd: [
+      ...(kubeadm && kubeadm.role !== "worker" ? [["systemctl", "enable", "--now", CERTIFICATE_RENEWAL_TIMER]] : []),
+      [kubeadm ? "/usr/local/sbin/kubeadm-bootstrap.sh" : "/usr/local/sbin/node-prepare.sh"],
+    ],
   };
   return `#cloud-config\n${stringify(document, { lineWidth: 0 })}`;
 }
