@@ -86,7 +86,7 @@ describe("a new token whenever the set of nodes changes", () => {
     for (const changed of [pool({ count: 3 }), pool({ count: 1 }), pool({ generation: 1 })]) {
       expect(await keepersOf({ workerPools: changed })).not.toEqual(base);
     }
-  });
+  }, 120_000); // five evaluations of the program
 });
 
 describe("the join token never reaches the console", () => {
