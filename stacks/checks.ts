@@ -14,7 +14,7 @@ import {
   parseIpv4,
   size,
 } from "../lib/cidr";
-import { NODE_NAME_MAX_LENGTH, nodeName } from "../lib/nodeNames";
+import { NODE_NAME_MAX_LENGTH, nodeName, repairKey } from "../lib/nodeNames";
 import type { ConfigProblem } from "./errors";
 import type { ConfigValues } from "./keys";
 import { meshRules } from "./meshChecks";
@@ -167,11 +167,18 @@ const nodeNameLength: Rule = (config) => {
   const explain = (name: string) =>
     `makes node names such as ${name} (${name.length} characters), over the ${NODE_NAME_MAX_LENGTH} a hostname and the kubernetes.io/hostname label allow; shorten clusterName (${clusterName.length} characters) or this name`;
   const problems: ConfigProblem[] = [];
-  const controlPlane = nodeName(clusterName, "control-plane", Math.max(0, (config.controlPlaneCount ?? 1) - 1));
+  const repair = Math.max(0, ...Object.values(config.nodeRepairs ?? {}));
+  const controlPlane = nodeName(
+    clusterName,
+    "control-plane",
+    Math.max(0, (config.controlPlaneCount ?? 1) - 1),
+    0,
+    repair,
+  );
   if (tooLong(controlPlane))
     problems.push({ path: "clusterName", given: clusterName, expected: explain(controlPlane) });
   (config.workerPools ?? []).forEach((pool, index) => {
-    const longest = nodeName(clusterName, pool.name, Math.max(0, pool.count - 1), pool.generation);
+    const longest = nodeName(clusterName, pool.name, Math.max(0, pool.count - 1), pool.generation, repair);
     if (tooLong(longest))
       problems.push({ path: `workerPools[${index}].name`, given: pool.name, expected: explain(longest) });
   });
@@ -210,6 +217,24 @@ const loadBalancerFeatures: Rule = (config) => {
   return problems;
 };
 
+/** Every nodeRepairs entry names a node the stack has: control-plane-<i> or <worker pool>-<i>. */
+const nodeRepairTargets: Rule = (config) => {
+  const { nodeRepairs, controlPlaneCount, workerPools } = config;
+  if (nodeRepairs === undefined || controlPlaneCount === undefined || workerPools === undefined) return [];
+  const pools = [{ name: "control-plane", count: controlPlaneCount }, ...workerPools];
+  const known = new Set(pools.flatMap((p) => Array.from({ length: p.count }, (_, i) => repairKey(p.name, i))));
+  const examples = pools
+    .map((p) => (p.count > 0 ? `${repairKey(p.name, 0)}…${repairKey(p.name, p.count - 1)}` : ""))
+    .filter(Boolean);
+  return Object.keys(nodeRepairs)
+    .filter((key) => !known.has(key))
+    .map((key) => ({
+      path: `nodeRepairs.${key}`,
+      given: key,
+      expected: `a node of this stack, <pool>-<index>: ${examples.join(", ")}`,
+    }));
+};
+
 export const crossKeyRules: readonly Rule[] = [
   cidrOverlaps,
   nodeSubnetCapacity,
@@ -217,6 +242,7 @@ export const crossKeyRules: readonly Rule[] = [
   networkMode,
   worldOpenAdmin,
   nodeNameLength,
+  nodeRepairTargets,
   loadBalancerFeatures,
   ...meshRules,
 ];

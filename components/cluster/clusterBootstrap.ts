@@ -184,6 +184,7 @@ export class ClusterBootstrap extends pulumi.ComponentResource {
               apiEndpoint: endpoint,
               nodeAddress: fixedIps[0],
               controlPlanePeers: controlPlane ? peerAddresses : [],
+              ...(controlPlane && node.replaces ? { replaces: node.replaces } : {}),
               files,
             },
           });

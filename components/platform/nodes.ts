@@ -3,9 +3,20 @@
  * what must know every node before any exists (the join token changes with the set of node names).
  */
 
+import { repairKey } from "../../lib/nodeNames";
 import type { WorkerPoolConfig } from "../../stacks/keys/compute";
 import type { StackConfig } from "../../stacks/load";
 import { type NodeSpec, poolNodes } from "../compute/layout";
+
+/** nodeRepairs entries of one pool, by node index. */
+function repairsOf(config: StackConfig, pool: string, count: number): Record<number, number> {
+  const repairs: Record<number, number> = {};
+  for (let index = 0; index < count; index++) {
+    const repair = config.nodeRepairs[repairKey(pool, index)];
+    if (repair !== undefined) repairs[index] = repair;
+  }
+  return repairs;
+}
 
 export function controlPlaneNodes(config: StackConfig): NodeSpec[] {
   return poolNodes({
@@ -15,6 +26,7 @@ export function controlPlaneNodes(config: StackConfig): NodeSpec[] {
     count: config.controlPlaneCount,
     availabilityZones: config.availabilityZones,
     generation: 0,
+    repairs: repairsOf(config, "control-plane", config.controlPlaneCount),
   });
 }
 
@@ -26,6 +38,7 @@ export function workerNodes(config: StackConfig, pool: WorkerPoolConfig): NodeSp
     count: pool.count,
     availabilityZones: pool.availabilityZones.length > 0 ? pool.availabilityZones : config.availabilityZones,
     generation: pool.generation,
+    repairs: repairsOf(config, pool.name, pool.count),
   });
 }
 

@@ -59,6 +59,14 @@ const workerPools = z
   .min(1, "list at least one worker pool")
   .refine((pools) => new Set(pools.map((p) => p.name)).size === pools.length, "pool names must be unique");
 
+/** `<pool>-<index>` → repair generation (bump to replace that one node). */
+const nodeRepairs = z.record(
+  z
+    .string()
+    .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?-[0-9]+$/, "expected <pool>-<index>, e.g. control-plane-1 or general-2"),
+  z.int().min(1, "must be 1 or more (bump it to replace the node again)").max(999, "must be at most 999"),
+);
+
 export const computeKeys = {
   kubernetesVersion: key({
     type: "string",
@@ -125,6 +133,14 @@ export const computeKeys = {
     description: "Nova availability zones to spread nodes across, round-robin. Empty: the cloud's default zone.",
     schema: z.array(nonEmptyString),
     default: [],
+  }),
+  nodeRepairs: key({
+    type: "string",
+    yamlDocument: true,
+    description:
+      "Nodes to replace, as a YAML map of <pool>-<index> to a repair generation (e.g. {control-plane-1: 1, general-2: 1}); bumping one creates a new node named …-r<n> beside the old one, which is deleted at the end of the update. A control-plane replacement joins and cleans up etcd membership itself (docs/operations.md).",
+    schema: nodeRepairs,
+    default: {},
   }),
   workerPools: key({
     type: "string",
