@@ -13,8 +13,23 @@
 # kubeadm-node.yaml (the same config as on a node, for the manifests: their paths are
 # /etc/kubernetes/..., rewritten by apiserver.sh), pki/, admin.conf, super-admin.conf,
 # controller-manager.conf, manifests/, state/ (apiserver.sh's logs, pids and endpoints.env).
-# No kube-scheduler and no kubelet: nothing runs pods. Why the kubeadm phases are run this way
-# (dry-run manifests, no advertise address): see selftest.sh.
+# No kube-scheduler and no kubelet: nothing runs pods.
+#
+# Keeping kubeadm away from the host (nothing written outside <dir>, /etc/kubernetes never created):
+#   - `kubeadm init phase <x>` runs no preflight (only `kubeadm init` and `init phase preflight` do);
+#   - certificates: ClusterConfiguration.certificatesDir = <dir>/pki (kubeadm refuses --cert-dir
+#     together with --config);
+#   - manifests: `init phase control-plane all --dry-run` writes them into $KUBEADM_INIT_DRYRUN_DIR
+#     instead of /etc/kubernetes/manifests; rendered from kubeadm-node.yaml (no certificatesDir), so
+#     their paths are a node's and apiserver.sh's rewrites are exercised;
+#   - kubeconfigs: --kubeconfig-dir <dir>;
+#   - kubernetesVersion set (no lookup of "stable-1" online), criSocket set (no probe for a runtime),
+#     nodeRegistration.name set (the host name stays out of the certificates).
+# localAPIEndpoint.advertiseAddress is left unset: kubeadm treats a loopback advertise address as
+# "pick the global unicast address of lo" and fails. It takes the default-route address instead;
+# the API server certificate still holds 127.0.0.1 (from controlPlaneEndpoint), apiserver.sh
+# rewrites --advertise-address to 127.0.0.1, and controller-manager.conf (which kubeadm points at
+# the advertise address) is pointed at 127.0.0.1 here.
 #
 # Environment:
 #   APISERVER_PORT          kube-apiserver port (default: a free port)
