@@ -84,6 +84,33 @@ describe("npm run plan", () => {
     );
   });
 
+  it("plans a stack whose secrets are encrypted (secure:), leaving their values to the engine to judge", () => {
+    // The values cannot be decrypted offline; kialiSigningKey's 16/24/32-byte rule must not refuse
+    // the stand-in text the plan sees instead (found by npm run e2e:kubernetes).
+    const dir = mkdtempSync(path.join(tmpdir(), "plan-secure-"));
+    const stackFile = path.join(dir, "Pulumi.existing.yaml");
+    const secure = (key: string) => [`  istio-openstack:${key}:`, "    secure: v1:c2FsdA==:Y2lwaGVydGV4dA=="];
+    writeFileSync(
+      stackFile,
+      [
+        "config:",
+        "  istio-openstack:environment: prod",
+        "  istio-openstack:clusterMode: existing",
+        "  istio-openstack:adminCidrs: ['203.0.113.0/24']",
+        ...secure("existingKubeconfig"),
+        ...secure("grafanaAdminPassword"),
+        ...secure("kialiSigningKey"),
+        "",
+      ].join("\n"),
+    );
+    const result = plan("--stack", "existing", "--stack-file", stackFile, "--out", path.join(dir, "out"));
+    expect(result.stderr).toBe("");
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(/kubernetes:helm.sh\/v3:Release/);
+    // Both secrets given: nothing of @pulumi/random in the graph.
+    expect(result.stdout).not.toMatch(/random:index/);
+  });
+
   it("exits 1 with the validation message on bad config, and registers nothing", () => {
     const dir = mkdtempSync(path.join(tmpdir(), "plan-bad-"));
     const stackFile = path.join(dir, "Pulumi.broken.yaml");
