@@ -1,7 +1,7 @@
-// The real-engine ring's per-resource-type timings (e2e/deploy): read from the engine's own event
+// The real-engine rings' per-resource-type timings (e2e/lib, used by e2e/deploy): read from the engine's own event
 // stream of `pulumi up --json`, one resource from its step's start to its outputs (or failure).
-import { byType } from "../e2e/deploy/bench";
-import { engineEvents } from "../e2e/deploy/pulumi";
+import { byType } from "../e2e/lib/bench";
+import { engineEvents } from "../e2e/lib/pulumi";
 
 const urn = (type: string, name: string) =>
   `urn:pulumi:e2e::istio-openstack::istio-openstack:index:Platform$${type}::${name}`;

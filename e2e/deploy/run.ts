@@ -15,12 +15,13 @@
  */
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
+import { AssertionError } from "../lib/assert";
+import { Bench, log, setRingName } from "../lib/bench";
+import { builtOrCached, engine } from "../lib/engine";
 import { allowCommandsAgain, attempt, CommandError, run, setLogDir, stopRunning, tail } from "../lib/proc";
-import { Bench, log } from "./bench";
+import { PulumiProject } from "../lib/pulumi";
 import { Cloud } from "./cloud";
-import { PulumiProject } from "./pulumi";
 import {
-  AssertionError,
   bringYourOwnNetwork,
   type Context,
   cleanUp,
@@ -61,27 +62,6 @@ function settingsFromEnv(): Settings & { local: boolean; cloudsYaml?: string } {
   };
 }
 
-/** engine.sh builds or reuses the toolchain; its environment file is read like `source` would. */
-async function engine(): Promise<{ env: NodeJS.ProcessEnv; summary: string[] }> {
-  const result = await run("bash", [path.join(repoRoot, "e2e/toolchain/engine.sh")], {
-    cwd: repoRoot,
-    timeoutSeconds: 3600,
-    stream: true,
-  });
-  const lines = result.stdout.trim().split("\n");
-  const envFile = lines[lines.length - 1];
-  if (!existsSync(envFile)) throw new Error(`engine.sh did not name its engine.env (last line: ${envFile})`);
-  const dump = await run("bash", ["-c", 'set -a; source "$1"; env -0', "engine-env", envFile], {
-    timeoutSeconds: 60,
-  });
-  const env: NodeJS.ProcessEnv = {};
-  for (const entry of dump.stdout.split("\0")) {
-    const at = entry.indexOf("=");
-    if (at > 0) env[entry.slice(0, at)] = entry.slice(at + 1);
-  }
-  return { env, summary: lines.slice(0, -1) };
-}
-
 /** Whether every daemon of the local control plane is running (pid files checked by e2e/openstack's own helper). */
 async function controlPlaneRunning(): Promise<boolean> {
   const check = await attempt(
@@ -99,6 +79,7 @@ async function controlPlaneRunning(): Promise<boolean> {
 }
 
 async function main(): Promise<number> {
+  setRingName("e2e:openstack");
   const settings = settingsFromEnv();
   mkdirSync(workDir, { recursive: true });
   const bench = new Bench();
@@ -119,8 +100,10 @@ async function main(): Promise<number> {
   let failure: unknown;
   let context: Context | undefined;
   try {
-    const { env: engineEnv, summary } = await bench.time("engine (toolchain: engine.sh)", engine, (e) =>
-      e.summary.some((l) => /\bbuilt\b/.test(l)) ? "built" : "cached",
+    const { env: engineEnv, summary } = await bench.time(
+      "engine (toolchain: engine.sh)",
+      () => engine(repoRoot),
+      builtOrCached,
     );
     versions.engine = summary;
 

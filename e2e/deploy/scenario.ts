@@ -3,22 +3,22 @@
  * with every step asserted on the engine's own report (preview/up JSON, the stack's state) and on
  * what the OpenStack APIs say.
  */
-import { existsSync, readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { stringify as toYaml } from "yaml";
 import { kubernetes } from "../../lib/versions";
-import { attempt, run, sleep } from "../lib/proc";
-import type { Bench } from "./bench";
-import { log } from "./bench";
-import { type Cloud, type Snapshot, snapshotSummary } from "./cloud";
+import { assert, assertEqual, assertNoChanges, changed, describe, eventually } from "../lib/assert";
+import type { Bench } from "../lib/bench";
+import { log } from "../lib/bench";
+import { type Plan, plan as runPlan } from "../lib/plan";
+import { attempt } from "../lib/proc";
 import {
   countByType,
   DESTRUCTIVE_OPS,
   type OperationResult,
   type PulumiProject,
   type StateResource,
-  type Step,
-} from "./pulumi";
+} from "../lib/pulumi";
+import { type Cloud, type Snapshot, snapshotSummary } from "./cloud";
 
 export interface Settings {
   readonly cloud: string;
@@ -51,18 +51,6 @@ export const BAD_CONFIG_STACK = "e2e-bad-config";
 const POOL = "general";
 const INSTANCE = "openstack:compute/instance:Instance";
 const PORT = "openstack:networking/port:Port";
-
-export class AssertionError extends Error {}
-
-function assert(condition: unknown, message: string): asserts condition {
-  if (!condition) throw new AssertionError(message);
-}
-
-function assertEqual<T>(actual: T, expected: T, what: string): void {
-  const a = JSON.stringify(actual);
-  const e = JSON.stringify(expected);
-  assert(a === e, `${what}: expected ${e}, got ${a}`);
-}
 
 export const names = (settings: Settings) => ({
   main: `${settings.prefix}-main`,
@@ -127,25 +115,8 @@ function byoConfig(settings: Settings, premade: Premade, sshPublicKey: string): 
 // ---------------------------------------------------------------------------------------------
 // The project's offline plan (its own mocks): what the real state must hold, and the user data.
 
-interface Plan {
-  readonly counts: Record<string, number>;
-  readonly userData: Record<string, string>;
-}
-
-async function plan(ctx: Context, stack: string, label: string): Promise<Plan> {
-  const out = path.join(ctx.workDir, "plans", label);
-  await run(
-    path.join(ctx.repoRoot, "node_modules/.bin/tsx"),
-    ["tools/plan.ts", "--stack", stack, "--stack-file", ctx.pulumi.stackFile(stack), "--out", out],
-    { cwd: ctx.repoRoot, timeoutSeconds: 300 },
-  );
-  const resources = JSON.parse(readFileSync(path.join(out, "resources.json"), "utf8")) as { type: string }[];
-  const userDataDir = path.join(out, "user-data");
-  const userData: Record<string, string> = {};
-  if (existsSync(userDataDir)) {
-    for (const file of readdirSync(userDataDir)) userData[file] = readFileSync(path.join(userDataDir, file), "utf8");
-  }
-  return { counts: countByType(resources), userData };
+function plan(ctx: Context, stack: string, label: string): Promise<Plan> {
+  return runPlan(ctx.repoRoot, ctx.pulumi.stackFile(stack), stack, path.join(ctx.workDir, "plans", label));
 }
 
 function assertStateMatchesPlan(state: readonly StateResource[], expected: Plan, what: string): void {
@@ -158,23 +129,6 @@ function assertStateMatchesPlan(state: readonly StateResource[], expected: Plan,
 
 // ---------------------------------------------------------------------------------------------
 // Helpers on steps and API snapshots.
-
-const changed = (steps: readonly Step[]) => steps.filter((s) => s.op !== "same");
-const describe = (steps: readonly Step[]) =>
-  steps
-    .map((s) => `${s.op} ${s.type} ${s.name}`)
-    .sort()
-    .join("; ") || "nothing";
-
-function assertNoChanges(result: OperationResult, what: string): void {
-  const diff = changed(result.steps).filter((s) => s.op !== "refresh" && s.op !== "read");
-  assert(diff.length === 0, `${what}: expected no changes, engine reported: ${describe(diff)}`);
-  const summary = Object.entries(result.changeSummary).filter(([op, n]) => op !== "same" && n > 0);
-  assert(
-    summary.length === 0,
-    `${what}: expected only unchanged resources, summary ${JSON.stringify(result.changeSummary)}`,
-  );
-}
 
 function assertNoServerReplaced(result: OperationResult, what: string): void {
   const destructive = result.steps.filter((s) => DESTRUCTIVE_OPS.includes(s.op));
@@ -190,20 +144,6 @@ function assertNoServerReplaced(result: OperationResult, what: string): void {
 
 const serverIds = (snapshot: Snapshot) =>
   Object.fromEntries(snapshot.servers.map((s) => [s.name, s.id]).sort(([a], [b]) => a.localeCompare(b)));
-
-/** Retries a check while the API catches up (load balancer status after an update, deletions). */
-async function eventually<T>(what: string, seconds: number, body: () => Promise<T>): Promise<T> {
-  const deadline = Date.now() + seconds * 1000;
-  for (;;) {
-    try {
-      return await body();
-    } catch (error) {
-      if (!(error instanceof AssertionError) || Date.now() > deadline) throw error;
-      log(`${what}: not yet (${error.message.slice(0, 160)}); retrying`);
-      await sleep(5000);
-    }
-  }
-}
 
 /** Who a security group admits on a port, as Neutron stores it: CIDRs as given, remote groups by name. */
 function admitted(snap: Snapshot, groupName: string, port: number): string[] {

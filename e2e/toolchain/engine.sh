@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
 # Entry point of the real-engine toolchain: ensures the Pulumi CLI, the Node.js language host, the
-# dynamic-provider script and the bridged OpenStack provider are built (cached by version), prepares
-# an offline Pulumi home with the provider registered as `openstack <sdk version>`, and writes
-# <cache>/engine.env (export lines to `source`).
+# dynamic-provider script and the resource plugins asked for are built (cached by version), prepares
+# an offline Pulumi home with those plugins registered, and writes <cache>/engine.env (export lines
+# to `source`).
 #
-#   source "$(bash e2e/toolchain/engine.sh | tail -n1)"
+#   source "$(bash e2e/toolchain/engine.sh | tail -n1)"              # openstack (the default)
+#   source "$(bash e2e/toolchain/engine.sh kubernetes | tail -n1)"   # kubernetes only
+#
+# Plugins (arguments; default openstack), each built by <name>-provider.sh:
+#   openstack    the bridged OpenStack provider, registered as `openstack <@pulumi/openstack version>`
+#   kubernetes   the official Kubernetes provider, registered as `kubernetes <@pulumi/kubernetes version>`
+# Plugins registered by earlier runs stay registered (one PULUMI_HOME per CLI version).
 #
 # stdout: one line per step (tool, version, built|cached|path, seconds), then the path of
 # engine.env as the last line. Logs go to stderr. Cache: ${E2E_CACHE_DIR:-~/.cache/istio-openstack-e2e}.
@@ -15,10 +21,15 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 load_versions
 CLI_VERSION="$TOOLCHAIN_PULUMI_CLI"
-SDK_VERSION="$TOOLCHAIN_PULUMI_OPENSTACK_SDK"
+PLUGINS=("$@")
+[[ "${#PLUGINS[@]}" -gt 0 ]] || PLUGINS=(openstack)
+for plugin in "${PLUGINS[@]}"; do
+  [[ "$plugin" =~ ^(openstack|kubernetes)$ ]] || die "unknown plugin '$plugin' (known: openstack, kubernetes)"
+done
 mkdir -p "$E2E_TOOLCHAIN_CACHE"
 SUMMARY=()
 declare -A BIN_DIR=()
+declare -A VERSION=()
 
 # run_step SCRIPT: runs a toolchain script and records its result lines.
 run_step() {
@@ -27,13 +38,14 @@ run_step() {
   while IFS=$'\t' read -r line name version status seconds dir; do
     [[ "$line" == TOOL ]] || continue
     BIN_DIR[$name]="$dir"
+    VERSION[$name]="$version"
     SUMMARY+=("$(printf '%-32s %-8s %-9s %4ss  %s' "$name" "$version" "$status" "$seconds" "$dir")")
   done <<<"$output"
 }
 
 run_step pulumi.sh
-run_step openstack-provider.sh
-for tool in pulumi pulumi-language-nodejs pulumi-resource-pulumi-nodejs pulumi-resource-openstack; do
+for plugin in "${PLUGINS[@]}"; do run_step "$plugin-provider.sh"; done
+for tool in pulumi pulumi-language-nodejs pulumi-resource-pulumi-nodejs "${PLUGINS[@]/#/pulumi-resource-}"; do
   [[ -n "${BIN_DIR[$tool]:-}" && -x "${BIN_DIR[$tool]}/$tool" ]] || die "no $tool after the build steps"
 done
 
@@ -91,37 +103,46 @@ engine_env() {
     PULUMI_SKIP_UPDATE_CHECK=true PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK=true "$@"
 }
 
-# Register the OpenStack provider as `openstack <sdk version>` (idempotent: skipped when the
-# registered binary is the cached one; replaced when it differs).
-register_start="$(now_seconds)"
-provider_binary="${BIN_DIR[pulumi-resource-openstack]}/pulumi-resource-openstack"
-registered="$PULUMI_HOME_DIR/plugins/resource-openstack-v$SDK_VERSION/pulumi-resource-openstack"
-register_log="$E2E_TOOLCHAIN_CACHE/logs/register-openstack-$SDK_VERSION.log"
-if cmp -s "$provider_binary" "$registered"; then
-  register_status=present
-else
-  reinstall=()
-  [[ -e "$registered" ]] && reinstall=(--reinstall)
-  log "registering $provider_binary as resource plugin openstack $SDK_VERSION in $PULUMI_HOME_DIR"
-  engine_env pulumi plugin install resource openstack "$SDK_VERSION" --file "$provider_binary" "${reinstall[@]}" \
-    >"$register_log" 2>&1 || die_with_log "pulumi plugin install resource openstack $SDK_VERSION failed" "$register_log"
-  cmp -s "$provider_binary" "$registered" ||
-    die_with_log "after pulumi plugin install, $registered is not the cached provider binary" "$register_log"
-  register_status=installed
-fi
-engine_env pulumi plugin ls >"$register_log.ls" 2>&1 || die_with_log "pulumi plugin ls failed" "$register_log.ls"
-grep -Eq "^openstack[[:space:]]+resource[[:space:]]+v?${SDK_VERSION}[[:space:]]" "$register_log.ls" ||
-  die_with_log "pulumi plugin ls does not list resource openstack $SDK_VERSION" "$register_log.ls"
-SUMMARY+=("$(printf '%-32s %-8s %-9s %4ss  %s' "plugin openstack (registered)" "$SDK_VERSION" \
-  "$register_status" "$(($(now_seconds) - register_start))" "$PULUMI_HOME_DIR")")
+# Registers a resource plugin binary as `<name> <version>` (idempotent: skipped when the registered
+# binary is the cached one; replaced when it differs).
+register_plugin() { # name version binary
+  local name="$1" version="$2" binary="$3" registered register_log register_status start reinstall=()
+  start="$(now_seconds)"
+  registered="$PULUMI_HOME_DIR/plugins/resource-$name-v$version/pulumi-resource-$name"
+  register_log="$E2E_TOOLCHAIN_CACHE/logs/register-$name-$version.log"
+  if cmp -s "$binary" "$registered"; then
+    register_status=present
+  else
+    [[ -e "$registered" ]] && reinstall=(--reinstall)
+    log "registering $binary as resource plugin $name $version in $PULUMI_HOME_DIR"
+    engine_env pulumi plugin install resource "$name" "$version" --file "$binary" "${reinstall[@]}" \
+      >"$register_log" 2>&1 || die_with_log "pulumi plugin install resource $name $version failed" "$register_log"
+    cmp -s "$binary" "$registered" ||
+      die_with_log "after pulumi plugin install, $registered is not the cached plugin binary" "$register_log"
+    register_status=installed
+  fi
+  engine_env pulumi plugin ls >"$register_log.ls" 2>&1 || die_with_log "pulumi plugin ls failed" "$register_log.ls"
+  grep -Eq "^${name}[[:space:]]+resource[[:space:]]+v?${version}[[:space:]]" "$register_log.ls" ||
+    die_with_log "pulumi plugin ls does not list resource $name $version" "$register_log.ls"
+  SUMMARY+=("$(printf '%-32s %-8s %-9s %4ss  %s' "plugin $name (registered)" "$version" \
+    "$register_status" "$(($(now_seconds) - start))" "$PULUMI_HOME_DIR")")
+}
+
+REGISTERED=()
+for plugin in "${PLUGINS[@]}"; do
+  # The OpenStack plugin is registered as the SDK version it serves (its build reports that too).
+  register_plugin "$plugin" "${VERSION[pulumi-resource-$plugin]}" \
+    "${BIN_DIR[pulumi-resource-$plugin]}/pulumi-resource-$plugin"
+  REGISTERED+=("$plugin ${VERSION[pulumi-resource-$plugin]}")
+done
 
 # engine.env, written to a temporary file and renamed into place.
 env_file="$E2E_TOOLCHAIN_CACHE/engine.env"
 env_tmp="$(mktemp "$E2E_TOOLCHAIN_CACHE/.engine.env.XXXXXX")"
 {
   printf '# Generated by e2e/toolchain/engine.sh: the Pulumi engine built from the Go module proxy, offline.\n'
-  printf '# pulumi %s with pulumi-language-nodejs %s next to it; openstack provider %s registered in PULUMI_HOME.\n' \
-    "$CLI_VERSION" "$TOOLCHAIN_PULUMI_LANGUAGE_NODEJS" "$SDK_VERSION"
+  printf '# pulumi %s with pulumi-language-nodejs %s next to it; registered in PULUMI_HOME by this run: %s.\n' \
+    "$CLI_VERSION" "$TOOLCHAIN_PULUMI_LANGUAGE_NODEJS" "$(IFS=,; printf '%s' "${REGISTERED[*]}")"
   # shellcheck disable=SC2016 # ${PATH} is expanded when engine.env is sourced
   printf 'export PATH=%q:"${PATH}"\n' "$ENGINE_PATH"
   printf 'export PULUMI_HOME=%q\n' "$PULUMI_HOME_DIR"

@@ -1,4 +1,7 @@
-/** Timing of each step of the run: a table on stdout and JSON in the work directory. */
+/**
+ * Timing of each step of a real-engine ring (`e2e:openstack`, `e2e:kubernetes`): a table on stdout
+ * and JSON in the ring's work directory; `log` prefixes its lines with the ring's name.
+ */
 import { mkdirSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 
@@ -102,6 +105,13 @@ export class Bench {
   }
 }
 
+let ringName = "e2e";
+
+/** Names the ring in every log line (set once by the ring's entry point). */
+export function setRingName(name: string): void {
+  ringName = name;
+}
+
 export function log(message: string): void {
-  process.stdout.write(`[e2e:openstack ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
+  process.stdout.write(`[${ringName} ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
 }

@@ -1,13 +1,14 @@
 /**
- * The real Pulumi CLI on the project's own program. The stacks live in a work directory: a project
- * folder whose Pulumi.yaml is the repository's own with `main:` pointing back at the repository
- * (so index.ts, components/ and node_modules are the project's, unchanged), the stack files the
- * driver writes next to it, and a file backend. Nothing is written into the source tree.
+ * The real Pulumi CLI on the project's own program, for both real-engine rings. The stacks live in
+ * a work directory: a project folder whose Pulumi.yaml is the repository's own with `main:` pointing
+ * back at the repository (so index.ts, components/ and node_modules are the project's, unchanged),
+ * the stack files the driver writes next to it, and a file backend. Nothing is written into the
+ * source tree.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { parse as parseYaml, stringify as toYaml } from "yaml";
-import { attempt, CommandError, describeFailure, type RunResult, run } from "../lib/proc";
+import { attempt, CommandError, describeFailure, type RunResult, run } from "./proc";
 
 export const PROJECT = "istio-openstack";
 
@@ -24,6 +25,8 @@ export interface StateResource {
   readonly type: string;
   readonly id?: string;
   readonly custom: boolean;
+  /** A read (`Resource.get`): looked up, not managed. */
+  readonly external: boolean;
   readonly inputs: Record<string, unknown>;
   readonly outputs: Record<string, unknown>;
 }
@@ -42,6 +45,11 @@ export interface ResourceTiming {
 export interface OperationResult {
   /** Every step the engine reported (same included). */
   readonly steps: Step[];
+  /**
+   * What each step did, from the engine's outputs events (up/refresh/destroy): a refresh step is
+   * reported as `refresh` before and as `same` or `update` after, once the provider has read it.
+   */
+  readonly outcomes: Step[];
   readonly changeSummary: Record<string, number>;
   readonly run: RunResult;
   /** up, refresh and destroy: each custom resource's step that was not `same`. */
@@ -100,12 +108,14 @@ interface StepMetadata {
 /** What the event stream of `up/refresh/destroy --json` says: steps, the change summary, engine errors, timings. */
 export function engineEvents(stdout: string): {
   steps: Step[];
+  outcomes: Step[];
   changeSummary: Record<string, number>;
   errors: string[];
   timings: ResourceTiming[];
 } {
   const events = parseJsonStream(stdout).filter((v): v is Json => typeof v === "object" && v !== null);
   const steps: Step[] = [];
+  const outcomes: Step[] = [];
   let changeSummary: Record<string, number> = {};
   const errors: string[] = [];
   const started = new Map<string, { op: string; at: number }>();
@@ -120,6 +130,8 @@ export function engineEvents(stdout: string): {
       const custom = (pre.metadata.new ?? pre.metadata.old)?.custom !== false;
       if (op !== "same" && custom) started.set(urn, { op, at });
     }
+    const outputs = event.resOutputsEvent as { metadata?: StepMetadata } | undefined;
+    if (outputs?.metadata) outcomes.push(stepOf(outputs.metadata.op, outputs.metadata.urn));
     const done = (event.resOutputsEvent ?? event.resOpFailedEvent) as { metadata?: { urn: string } } | undefined;
     const begun = done?.metadata ? started.get(done.metadata.urn) : undefined;
     if (done?.metadata && begun) {
@@ -136,7 +148,7 @@ export function engineEvents(stdout: string): {
       if (!errors.includes(text)) errors.push(text);
     }
   }
-  return { steps, changeSummary, errors, timings };
+  return { steps, outcomes, changeSummary, errors, timings };
 }
 
 export interface PulumiOptions {
@@ -160,7 +172,7 @@ export class PulumiProject {
     const project = parseYaml(readFileSync(path.join(options.repoRoot, "Pulumi.yaml"), "utf8")) as Json;
     writeFileSync(
       path.join(this.projectDir, "Pulumi.yaml"),
-      `# Written by e2e/deploy: the repository's Pulumi.yaml, program taken from the repository.\n${toYaml({ ...project, main: options.repoRoot }, { lineWidth: 0 })}`,
+      `# Written by the e2e driver: the repository's Pulumi.yaml, program taken from the repository.\n${toYaml({ ...project, main: options.repoRoot }, { lineWidth: 0 })}`,
     );
   }
 
@@ -195,12 +207,33 @@ export class PulumiProject {
     return path.join(this.projectDir, `Pulumi.${stack}.yaml`);
   }
 
-  /** Writes the stack's config (project keys without namespace), keeping what `stack init` wrote (the salt). */
+  /**
+   * Writes the stack's config (project keys without namespace), keeping what `stack init` wrote (the
+   * salt) and the secrets setSecret stored (encrypted) unless `values` names them.
+   */
   writeConfig(stack: string, values: Record<string, unknown>): void {
     const file = this.stackFile(stack);
     const existing = existsSync(file) ? ((parseYaml(readFileSync(file, "utf8")) ?? {}) as Json) : {};
-    const config = Object.fromEntries(Object.entries(values).map(([k, v]) => [`${PROJECT}:${k}`, v]));
+    const secrets = Object.entries((existing.config as Json | undefined) ?? {}).filter(
+      ([, v]) => typeof v === "object" && v !== null && "secure" in v,
+    );
+    const config = {
+      ...Object.fromEntries(secrets),
+      ...Object.fromEntries(Object.entries(values).map(([k, v]) => [`${PROJECT}:${k}`, v])),
+    };
     writeFileSync(file, toYaml({ ...existing, config }, { lineWidth: 0 }));
+  }
+
+  /** `pulumi config set --secret`: the value goes through stdin, never on a command line. */
+  async setSecret(stack: string, key: string, value: string): Promise<void> {
+    const args = ["config", "set", "--secret", "--stack", stack, `${PROJECT}:${key}`];
+    const result = await attempt("pulumi", args, {
+      env: this.env,
+      cwd: this.projectDir,
+      timeoutSeconds: 120,
+      input: value,
+    });
+    if (result.status !== 0) throw new CommandError(describeFailure(result), result);
   }
 
   readConfig(stack: string): Record<string, unknown> {
@@ -211,8 +244,19 @@ export class PulumiProject {
   }
 
   /** `pulumi preview --json`: the planned steps. With expectNoChanges, a proposed change fails (exit status). */
-  async preview(stack: string, options: { expectNoChanges?: boolean } = {}): Promise<OperationResult> {
-    const args = ["preview", "--stack", stack, "--json", ...(options.expectNoChanges ? ["--expect-no-changes"] : [])];
+  /** With refresh: the state is refreshed first (in memory; `pulumi preview --refresh`). */
+  async preview(
+    stack: string,
+    options: { expectNoChanges?: boolean; refresh?: boolean } = {},
+  ): Promise<OperationResult> {
+    const args = [
+      "preview",
+      "--stack",
+      stack,
+      "--json",
+      ...(options.expectNoChanges ? ["--expect-no-changes"] : []),
+      ...(options.refresh ? ["--refresh"] : []),
+    ];
     const result = await this.pulumi(args, 900);
     const document = parseJsonStream(result.stdout).find(
       (v): v is Json => typeof v === "object" && v !== null && "steps" in v,
@@ -233,7 +277,7 @@ export class PulumiProject {
         result,
       );
     }
-    return { steps, changeSummary, run: result, timings: [] };
+    return { steps, outcomes: [], changeSummary, run: result, timings: [] };
   }
 
   /** `pulumi preview` as a user runs it (text, not JSON), whatever its exit status. */
@@ -245,14 +289,14 @@ export class PulumiProject {
   private async operation(command: string, stack: string, extra: string[], timeoutSeconds: number) {
     const args = [command, "--stack", stack, "--yes", "--skip-preview", "--json", ...extra];
     const result = await this.pulumi(args, timeoutSeconds);
-    const { steps, changeSummary, errors, timings } = engineEvents(result.stdout);
+    const { steps, outcomes, changeSummary, errors, timings } = engineEvents(result.stdout);
     if (result.status !== 0) {
       throw new CommandError(
         `${describeFailure(result, 40, { stdout: false })}${errors.length ? `\nengine errors:\n  ${errors.join("\n  ")}` : ""}`,
         result,
       );
     }
-    return { steps, changeSummary, run: result, timings };
+    return { steps, outcomes, changeSummary, run: result, timings };
   }
 
   up(stack: string): Promise<OperationResult> {
@@ -280,6 +324,7 @@ export class PulumiProject {
       type: String(r.type),
       ...(typeof r.id === "string" && r.id ? { id: r.id } : {}),
       custom: Boolean(r.custom),
+      external: Boolean(r.external),
       inputs: (r.inputs as Json | undefined) ?? {},
       outputs: (r.outputs as Json | undefined) ?? {},
     }));
