@@ -116,6 +116,10 @@ export class KubeApi {
     return ((await this.call("GET", apiPath)) as { items: KubeObject[] }).items;
   }
 
+  create(collectionPath: string, object: unknown): Promise<unknown> {
+    return this.call("POST", collectionPath, object);
+  }
+
   mergePatch(apiPath: string, patch: unknown): Promise<unknown> {
     return this.call("PATCH", apiPath, patch, "application/merge-patch+json");
   }

@@ -22,7 +22,7 @@ import { builtOrCached, engine } from "../lib/engine";
 import { allowCommandsAgain, CommandError, run, setLogDir, stopRunning, tail } from "../lib/proc";
 import { PulumiProject } from "../lib/pulumi";
 import { KubeApi } from "./kubeApi";
-import { StandInLoadBalancer } from "./loadBalancer";
+import { createStandInStorageClass, StandInLoadBalancer } from "./cloudStandIns";
 import {
   type Context,
   cleanUp,
@@ -145,6 +145,7 @@ async function main(): Promise<number> {
     log(`stand-in chart repository: ${repoUrl} (serving ${path.join(ringDir, "charts")})`);
     loadBalancer = new StandInLoadBalancer(api);
     loadBalancer.start();
+    log(`stand-in default StorageClass: ${await createStandInStorageClass(api)}`);
 
     const pulumi = new PulumiProject({
       repoRoot,

@@ -14,7 +14,7 @@ import { type Plan, type PlannedResource, plan as runPlan } from "../lib/plan";
 import type { OperationResult, PulumiProject, StateResource } from "../lib/pulumi";
 import { canonical, subsetMismatches } from "./compare";
 import type { KubeApi, KubeObject } from "./kubeApi";
-import type { StandInLoadBalancer } from "./loadBalancer";
+import type { StandInLoadBalancer } from "./cloudStandIns";
 import { type StandInRepository, VALUES_CONFIGMAP_PREFIX } from "./standins";
 
 export interface Context {

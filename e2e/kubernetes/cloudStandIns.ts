@@ -1,5 +1,5 @@
 /**
- * A stand-in for the cloud's load-balancer controller (on OpenStack: the cloud-controller-manager
+ * Stand-ins for what the cloud gives an existing cluster. First, the load-balancer controller (on OpenStack: the cloud-controller-manager
  * with Octavia). Helm's wait (the program's releases are atomic) holds a LoadBalancer Service until
  * it has an address; nothing here provides one. So, while the ring runs, every LoadBalancer
  * Service without an address gets one written into its status: its spec.loadBalancerIP if set
@@ -59,4 +59,23 @@ export class StandInLoadBalancer {
       this.busy = false;
     }
   }
+}
+
+/**
+ * The existing cluster's default StorageClass, as its CSI driver would install it (on OpenStack,
+ * Cinder CSI's). No provisioner runs here: with WaitForFirstConsumer a claim stays Pending until a
+ * pod uses it, which is what the Kubernetes provider waits for with such a class (with Immediate it
+ * waits for Bound, which nothing here would do).
+ */
+export async function createStandInStorageClass(api: KubeApi): Promise<string> {
+  const name = "e2e-stand-in";
+  await api.create("/apis/storage.k8s.io/v1/storageclasses", {
+    apiVersion: "storage.k8s.io/v1",
+    kind: "StorageClass",
+    metadata: { name, annotations: { "storageclass.kubernetes.io/is-default-class": "true" } },
+    provisioner: "stand-in.e2e.istio-openstack",
+    reclaimPolicy: "Delete",
+    volumeBindingMode: "WaitForFirstConsumer",
+  });
+  return name;
 }
