@@ -10,7 +10,7 @@
  *   E2E_STATE_DIR (<repo>/.e2e)   work dir: <state>/kubernetes
  *   E2E_KUBERNETES_BIN_DIR        dir with etcd, kubeadm, kube-apiserver, kube-controller-manager
  *                                 (default: e2e/kubernetes/toolchain.sh builds or finds them)
- *   E2E_STACKS (dev,prod)         which scenarios to run, in order
+ *   E2E_STACKS (dev,prod,ambient) which scenarios to run, in order
  *   E2E_KEEP=1                    on a failure, leave the stacks and the control plane as they are
  *                                 (to debug with the printed commands); the next run stops it
  */
@@ -21,9 +21,10 @@ import { Bench, log, setRingName } from "../lib/bench";
 import { builtOrCached, engine } from "../lib/engine";
 import { allowCommandsAgain, CommandError, run, setLogDir, stopRunning, tail } from "../lib/proc";
 import { PulumiProject } from "../lib/pulumi";
-import { KubeApi } from "./kubeApi";
 import { createStandInStorageClass, StandInLoadBalancer } from "./cloudStandIns";
+import { KubeApi } from "./kubeApi";
 import {
+  ambientScenario,
   type Context,
   cleanUp,
   clusterSnapshot,
@@ -45,10 +46,11 @@ const TOOLCHAIN_SH = path.join(repoRoot, "e2e/kubernetes/toolchain.sh");
 const SCENARIOS: Readonly<Record<string, (repoUrl: string) => StackScenario>> = {
   dev: devScenario,
   prod: prodScenario,
+  ambient: ambientScenario,
 };
 
 function chosenScenarios(): string[] {
-  const chosen = (process.env.E2E_STACKS ?? "dev,prod").split(",").map((s) => s.trim());
+  const chosen = (process.env.E2E_STACKS ?? "dev,prod,ambient").split(",").map((s) => s.trim());
   const unknown = chosen.filter((s) => !(s in SCENARIOS));
   if (unknown.length || chosen.length === 0)
     throw new Error(

@@ -6,15 +6,16 @@
  * what the API server holds. One stack at a time in the one cluster: a dev-like and a prod-like one.
  */
 import { stringify as toYaml } from "yaml";
+import { meshCharts } from "../../lib/versions";
 import { configKeys } from "../../stacks/keys";
-import { assert, assertEqual, assertNoChanges, changed, describe, eventually } from "../lib/assert";
+import { AssertionError, assert, assertEqual, assertNoChanges, changed, describe, eventually } from "../lib/assert";
 import type { Bench } from "../lib/bench";
 import { log } from "../lib/bench";
 import { type Plan, type PlannedResource, plan as runPlan } from "../lib/plan";
 import type { OperationResult, PulumiProject, StateResource } from "../lib/pulumi";
+import type { StandInLoadBalancer } from "./cloudStandIns";
 import { canonical, subsetMismatches } from "./compare";
 import type { KubeApi, KubeObject } from "./kubeApi";
-import type { StandInLoadBalancer } from "./cloudStandIns";
 import { type StandInRepository, VALUES_CONFIGMAP_PREFIX } from "./standins";
 
 export interface Context {
@@ -50,8 +51,8 @@ const RELEASE = "kubernetes:helm.sh/v3:Release";
 const MWC = "kubernetes:admissionregistration.k8s.io/v1:MutatingWebhookConfiguration";
 const SERVICE = "kubernetes:core/v1:Service";
 
-/** The charts the program installs in existing mode, each pointed at the stand-in repository. */
-const MESH_CHARTS = ["base", "istiod", "gateway", "prometheus", "grafana", "kiali-server", "jaeger"];
+/** Every chart the program may install in existing mode: each is pointed at the stand-in repository. */
+const MESH_CHARTS = Object.values(meshCharts).map((pinned) => pinned.chart);
 
 /** Istio's own canary flow: the running revision, and the canary the tags move to. */
 export const OLD_ISTIO = "1.31.0";
@@ -128,6 +129,34 @@ export function prodScenario(repoUrl: string): StackScenario {
   };
 }
 
+/**
+ * ambient (staging): ztunnel and istio-cni, a waypoint for an application namespace, the egress
+ * gateway as a waypoint, the Gateway API CRDs the program installs (and keeps on destroy).
+ */
+export function ambientScenario(repoUrl: string): StackScenario {
+  const stack = "e2e-ambient";
+  const config = {
+    ...common(stack, repoUrl),
+    environment: "staging",
+    meshDataplaneMode: "ambient",
+    meshNamespaces: toYaml({ "e2e-orders": "default" }),
+    meshWaypoints: ["e2e-orders"],
+    egressGateway: true,
+  };
+  return {
+    stack,
+    config,
+    changes: [
+      {
+        what: "waypoint replicas 2 -> 3",
+        overrides: { meshWaypointReplicas: 3 },
+        // Waypoints are deployed by istiod from its values (their Deployment template).
+        expected: `update ${RELEASE} ${stack}-istiod-${NEW_ISTIO.replace(/\./g, "-")}`,
+      },
+    ],
+  };
+}
+
 // ---------------------------------------------------------------------------------------------
 // What the API server holds.
 
@@ -141,7 +170,29 @@ const CLUSTER_SCOPED: Readonly<Record<string, string>> = {
   validatingwebhookconfigurations: "/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations",
   clusterroles: "/apis/rbac.authorization.k8s.io/v1/clusterroles",
   clusterrolebindings: "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings",
+  validatingadmissionpolicies: "/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicies",
+  validatingadmissionpolicybindings: "/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicybindings",
 };
+
+/** The collection (CLUSTER_SCOPED's key) of a cluster-scoped kind the program may keep on destroy. */
+const COLLECTION_OF_KIND: Readonly<Record<string, string>> = {
+  CustomResourceDefinition: "customresourcedefinitions",
+  ValidatingAdmissionPolicy: "validatingadmissionpolicies",
+  ValidatingAdmissionPolicyBinding: "validatingadmissionpolicybindings",
+};
+
+/** What the plan keeps on destroy on purpose (retainOnDelete), as collection/name. */
+function retainedByPlan(planned: Plan): string[] {
+  return planned.resources
+    .filter((r) => r.options?.retainOnDelete)
+    .map((r) => {
+      const { kind, metadata } = r.inputs as { kind?: string; metadata?: { name?: string } };
+      const collection = kind ? COLLECTION_OF_KIND[kind] : undefined;
+      if (!collection || !metadata?.name)
+        throw new AssertionError(`${r.type} ${r.name} is kept on destroy, but the ring cannot check a ${kind} is left`);
+      return `${collection}/${metadata.name}`;
+    });
+}
 
 export async function clusterSnapshot(api: KubeApi): Promise<ClusterSnapshot> {
   const snapshot: ClusterSnapshot = {};
@@ -154,33 +205,35 @@ export async function clusterSnapshot(api: KubeApi): Promise<ClusterSnapshot> {
 const RESOURCE_POLICY = "helm.sh/resource-policy";
 
 /**
- * After a destroy: nothing of the stack is left, except CRDs the chart itself marks
- * `helm.sh/resource-policy: keep` (Istio's base keeps its CRDs on uninstall, so other teams' custom
- * resources survive); those must hold no object any more, and are then deleted the way Istio's
- * uninstall guide does it. Returns the kept CRDs.
+ * After a destroy: nothing of the stack is left on the API server, except what is kept on purpose:
+ * CRDs their chart marks `helm.sh/resource-policy: keep` (Istio's base, so other teams' custom
+ * resources survive) and what the program itself keeps (retainOnDelete: the Gateway API CRDs and
+ * their admission policy). Kept CRDs must hold no object any more. Then the kept objects are deleted,
+ * as Istio's and Gateway API's uninstall guides do, so the next stack starts from the baseline.
+ * Returns what was kept.
  */
-async function assertNothingLeft(ctx: Context, what: string): Promise<string[]> {
+async function assertNothingLeft(ctx: Context, planned: Plan, what: string): Promise<string[]> {
   const { api, baseline } = ctx;
-  const kept: string[] = [];
+  const retained = retainedByPlan(planned);
+  let kept: string[] = [];
   await eventually(`${what}: nothing left in the cluster`, 120, async () => {
     const now = await clusterSnapshot(api);
     const crds = await api.list(CLUSTER_SCOPED.customresourcedefinitions);
-    kept.length = 0;
-    for (const [kind, names] of Object.entries(now)) {
-      const fresh = names.filter((n) => !baseline[kind].includes(n));
-      if (kind === "customresourcedefinitions") {
-        const notKept = fresh.filter(
-          (n) => crds.find((c) => c.metadata.name === n)?.metadata.annotations?.[RESOURCE_POLICY] !== "keep",
-        );
-        assertEqual(notKept, [], `${what}: CRDs left that their chart does not keep`);
-        kept.push(...fresh);
-      } else {
-        assertEqual(fresh, [], `${what}: ${kind} left`);
-      }
-    }
+    const keptByChart = (name: string) =>
+      crds.find((c) => c.metadata.name === name)?.metadata.annotations?.[RESOURCE_POLICY] === "keep";
+    const fresh = Object.entries(now).flatMap(([collection, names]) =>
+      names.filter((n) => !baseline[collection].includes(n)).map((n) => `${collection}/${n}`),
+    );
+    const unexpected = fresh.filter(
+      (entry) =>
+        !retained.includes(entry) &&
+        !(entry.startsWith("customresourcedefinitions/") && keptByChart(entry.split("/")[1])),
+    );
+    assertEqual(unexpected, [], `${what}: left on the API server, neither kept by a chart nor retained by the program`);
+    kept = fresh;
   });
-  for (const name of kept) {
-    const crd = (await api.get(`${CLUSTER_SCOPED.customresourcedefinitions}/${name}`)) as KubeObject & {
+  for (const entry of kept.filter((e) => e.startsWith("customresourcedefinitions/"))) {
+    const crd = (await api.get(`${CLUSTER_SCOPED.customresourcedefinitions}/${entry.split("/")[1]}`)) as KubeObject & {
       spec: { group: string; names: { plural: string }; versions: { name: string; served: boolean }[] };
     };
     const version = crd.spec.versions.find((v) => v.served)?.name;
@@ -188,17 +241,19 @@ async function assertNothingLeft(ctx: Context, what: string): Promise<string[]> 
     assertEqual(
       objects.map((o) => `${o.metadata.namespace}/${o.metadata.name}`),
       [],
-      `${what}: objects of the kept CRD ${name}`,
+      `${what}: objects of the kept CRD ${entry}`,
     );
   }
   if (kept.length > 0) {
-    log(
-      `${what}: ${kept.length} CRDs kept by their chart (${RESOURCE_POLICY}: keep); deleting them as Istio's uninstall guide does`,
-    );
-    for (const name of kept) await api.delete(`${CLUSTER_SCOPED.customresourcedefinitions}/${name}`);
-    await eventually(`${what}: kept CRDs deleted`, 120, async () => {
-      const left = (await clusterSnapshot(api)).customresourcedefinitions.filter((n) => kept.includes(n));
-      assertEqual(left, [], `${what}: CRDs still there after their deletion`);
+    log(`${what}: kept on purpose: ${kept.length} objects; deleting them as the uninstall guides do`);
+    for (const entry of kept) {
+      const [collection, name] = entry.split("/");
+      await api.delete(`${CLUSTER_SCOPED[collection]}/${name}`);
+    }
+    await eventually(`${what}: kept objects deleted`, 120, async () => {
+      const now = await clusterSnapshot(api);
+      const left = kept.filter((entry) => now[entry.split("/")[0]].includes(entry.split("/")[1]));
+      assertEqual(left, [], `${what}: still there after their deletion`);
     });
   }
   return kept;
@@ -413,11 +468,13 @@ export async function deployStack(ctx: Context, scenario: StackScenario): Promis
   );
 
   let config = scenario.config;
+  let lastPlan = planned;
   for (const [index, change] of scenario.changes.entries()) {
     config = { ...config, ...change.overrides };
     pulumi.writeConfig(stack, config);
     await bench.time(`${stack}: ${change.what}`, async () => {
       const replanned = await planStack(ctx, stack, `change-${index + 1}`);
+      lastPlan = replanned;
       assertOnly(await pulumi.preview(stack), change.expected, `${stack}: preview of "${change.what}"`);
       assertOnly(await pulumi.up(stack), change.expected, `${stack}: up of "${change.what}"`);
       assertStateMatchesPlan(await pulumi.state(stack), replanned, `${stack} after "${change.what}"`);
@@ -438,8 +495,8 @@ export async function deployStack(ctx: Context, scenario: StackScenario): Promis
   assertEqual((await pulumi.state(stack)).filter((r) => r.custom).length, 0, `${stack}: resources left in the state`);
   await bench.time(
     `${stack}: nothing left on the API server`,
-    () => assertNothingLeft(ctx, `${stack} after destroy`),
-    (kept) => (kept.length ? `${kept.length} CRDs kept by the base chart, then deleted` : "nothing"),
+    () => assertNothingLeft(ctx, lastPlan, `${stack} after destroy`),
+    (kept) => (kept.length ? `${kept.length} kept on purpose (CRDs, admission policy), then deleted` : "nothing"),
   );
   await pulumi.removeStack(stack);
 }

@@ -16,6 +16,7 @@ export interface PlannedResource {
   readonly custom: boolean;
   readonly inputs: Record<string, unknown>;
   readonly secretInputs: readonly string[];
+  readonly options: { readonly retainOnDelete?: boolean; readonly protect?: boolean };
 }
 
 /** A Helm release of the plan: the chart it asks for and the values it gives (plan/helm/). */
