@@ -158,6 +158,8 @@ async function main(): Promise<number> {
         // Any Kubernetes provider the program did not configure explicitly fails instead of
         // reaching whatever cluster a default kubeconfig names.
         KUBECONFIG: path.join(runDir, "no-default-kubeconfig"),
+        // The provider's Helm trusts the stand-in repository's certificate (Go reads SSL_CERT_FILE).
+        SSL_CERT_FILE: repo.caBundle,
       },
     });
     versions.pulumi = await pulumi.version();

@@ -17,13 +17,16 @@
  * - the Istio gateway stand-in: the Service the upstream chart makes (release name, type, ports,
  *   annotations and load-balancer fields from the values), because the program reads that Service
  *   back for the ingress address.
+ * The repository is served over HTTPS (staging and prod refuse a plain-http chart source), with a
+ * throwaway self-signed certificate for 127.0.0.1 that the engine trusts through SSL_CERT_FILE, as a
+ * private mirror with its own CA would be trusted.
  * CRDs go where the upstream chart puts them: Istio's base renders them from templates (so they
  * upgrade with the chart) with `helm.sh/resource-policy: keep` on each (so uninstall leaves them);
  * other charts ship them in crds/ (installed once, never upgraded or deleted by Helm).
  */
 import { createHash } from "node:crypto";
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer, type Server } from "node:http";
+import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
 import * as path from "node:path";
 import { gzipSync } from "node:zlib";
@@ -38,6 +41,9 @@ export interface ChartRequest {
 
 export const STAND_IN_LABEL = "e2e.istio-openstack/stand-in";
 export const VALUES_CONFIGMAP_PREFIX = "stand-in-values-";
+
+/** Where Debian (and Red Hat) keep the system's CA bundle, which SSL_CERT_FILE replaces for Go. */
+const SYSTEM_CA_BUNDLES = ["/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt"];
 
 /** Charts whose upstream renders its CRDs from templates instead of shipping them in crds/. */
 const CRDS_AS_TEMPLATES = new Set(["base"]);
@@ -155,6 +161,9 @@ export class StandInRepository {
   /** Requests served, by path (how the program's Helm fetched the charts). */
   readonly requests = new Map<string, number>();
   url = "";
+  /** A CA bundle (the system's plus the repository's certificate): SSL_CERT_FILE for the engine. */
+  readonly caBundle: string;
+  private readonly tlsDir: string;
 
   constructor(
     private readonly dir: string,
@@ -164,10 +173,46 @@ export class StandInRepository {
     this.data = chartData(chartsRoot);
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });
+    this.tlsDir = path.join(path.dirname(dir), `${path.basename(dir)}-tls`);
+    this.caBundle = path.join(this.tlsDir, "ca-bundle.pem");
+  }
+
+  /** A self-signed certificate for 127.0.0.1, valid two days, and the bundle that trusts it. */
+  private async certificate(): Promise<{ key: Buffer; cert: Buffer }> {
+    rmSync(this.tlsDir, { recursive: true, force: true });
+    mkdirSync(this.tlsDir, { recursive: true, mode: 0o700 });
+    const key = path.join(this.tlsDir, "key.pem");
+    const cert = path.join(this.tlsDir, "cert.pem");
+    await run(
+      "openssl",
+      [
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-keyout",
+        key,
+        "-out",
+        cert,
+        "-days",
+        "2",
+        "-subj",
+        "/CN=e2e stand-in chart repository",
+        "-addext",
+        "subjectAltName=IP:127.0.0.1",
+      ],
+      { timeoutSeconds: 60 },
+    );
+    const system = SYSTEM_CA_BUNDLES.find((file) => existsSync(file));
+    writeFileSync(this.caBundle, `${system ? readFileSync(system, "utf8") : ""}\n${readFileSync(cert, "utf8")}`);
+    return { key: readFileSync(key), cert: readFileSync(cert) };
   }
 
   async start(): Promise<string> {
-    const server = createServer((request, response) => {
+    const server = createServer(await this.certificate(), (request, response) => {
       const name = decodeURIComponent((request.url ?? "/").split("?")[0]).replace(/^\/+/, "");
       this.requests.set(name, (this.requests.get(name) ?? 0) + 1);
       const file = path.join(this.dir, name);
@@ -188,7 +233,7 @@ export class StandInRepository {
       server.listen(0, "127.0.0.1", () => resolve());
     });
     this.server = server;
-    this.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    this.url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
     return this.url;
   }
 
